@@ -1,0 +1,24 @@
+# This file is part of the instrument_service module.
+# The COPYRIGHT file at the top level of this repository contains the full
+# copyright notices and license terms.
+from trytond.pool import Pool, PoolMeta
+
+
+class Rule(metaclass=PoolMeta):
+    __name__ = 'ir.rule'
+
+    # Engineers' record rules filter orders on the employees of the user
+    @classmethod
+    def _get_cache_key(cls, model_names):
+        pool = Pool()
+        User = pool.get('res.user')
+        key = super()._get_cache_key(model_names)
+        return (*key, User.get_employees())
+
+    @classmethod
+    def _get_context(cls, model_name):
+        pool = Pool()
+        User = pool.get('res.user')
+        context = super()._get_context(model_name)
+        context['employees'] = User.get_employees()
+        return context

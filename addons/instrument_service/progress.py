@@ -1,0 +1,219 @@
+# This file is part of the instrument_service module.
+# The COPYRIGHT file at the top level of this repository contains the full
+# copyright notices and license terms.
+"""The evidence of an order's progress: the append-only progress records and
+the quotes and reports the customer answers."""
+import io
+
+from PIL import Image
+
+from trytond.i18n import gettext
+from trytond.model import Index, ModelSQL, ModelView, fields
+from trytond.pool import Pool
+
+from .exceptions import AppendOnlyError
+from .workflow import ACTIONS, ACTORS, VISIT_MODES, render
+
+PROGRESS_ACTIONS = [
+    ('submit', "Submitted"),
+    *ACTIONS,
+    ('cancel', "Cancelled"),
+    ('reassign', "Reassigned"),
+    ]
+ANSWER_STATES = [
+    ('proposed', "Waiting for Customer"),
+    ('confirmed', "Confirmed"),
+    ('rejected', "Rejected"),
+    ]
+THUMBNAIL_SIZE = (160, 160)
+
+
+def thumbnail(data, size=THUMBNAIL_SIZE):
+    "Return a small JPEG of image data, or None when it cannot be read"
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.thumbnail(size)
+            output = io.BytesIO()
+            image.convert('RGB').save(output, format='JPEG', quality=80)
+            return output.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+class Progress(ModelSQL, ModelView):
+    "One completed step of an order, written once and never changed"
+    __name__ = 'instrument_service.order.progress'
+
+    order = fields.Many2One(
+        'instrument_service.order', "Order", required=True,
+        ondelete='CASCADE')
+    date = fields.DateTime("Date", required=True)
+    action = fields.Selection(PROGRESS_ACTIONS, "Action", required=True)
+    transition = fields.Many2One(
+        'instrument_service.workflow.transition', "Transition",
+        ondelete='SET NULL')
+    from_step = fields.Many2One(
+        'instrument_service.workflow.step', "From Step", ondelete='SET NULL')
+    to_step = fields.Many2One(
+        'instrument_service.workflow.step', "To Step", ondelete='SET NULL')
+    actor_role = fields.Selection(ACTORS, "Actor Role", required=True)
+    actor_user = fields.Many2One('res.user', "User", ondelete='SET NULL')
+    actor_customer = fields.Many2One(
+        'web.user', "Customer", ondelete='SET NULL')
+    actor_name = fields.Function(fields.Char("Actor"), 'get_actor_name')
+    label = fields.Function(fields.Char("Label"), 'get_label')
+    description = fields.Text("Description")
+    reason = fields.Text("Reason")
+    photos = fields.One2Many('ir.attachment', 'resource', "Photos")
+    photo_count = fields.Function(
+        fields.Integer("Photos"), 'get_photo_count')
+    photo_preview = fields.Function(
+        fields.Binary("Photo"), 'get_photo_preview')
+    visit_mode = fields.Selection(VISIT_MODES, "Visit Mode")
+    appointment = fields.DateTime("Appointment")
+    check_in_time = fields.DateTime("Check-in Time")
+    latitude = fields.Float("Latitude", digits=(9, 6))
+    longitude = fields.Float("Longitude", digits=(9, 6))
+    accuracy = fields.Float("Accuracy (m)", digits=(9, 1))
+    check_in_address = fields.Char("Check-in Address")
+    quote = fields.Many2One(
+        'instrument_service.order.quote', "Quote", ondelete='RESTRICT')
+    report = fields.Many2One(
+        'instrument_service.order.report', "Report", ondelete='RESTRICT')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('order')
+        t = cls.__table__()
+        cls._sql_indexes.add(Index(t, (t.order, Index.Range())))
+        cls._order = [('date', 'ASC'), ('id', 'ASC')]
+
+    @classmethod
+    def write(cls, *args):
+        raise AppendOnlyError(gettext(
+                'instrument_service.msg_progress_append_only'))
+
+    @classmethod
+    def delete(cls, records):
+        orders = {r.order for r in records}
+        # Only the removal of a whole draft order takes its records along
+        if any(o.id >= 0 and o.state != 'draft' for o in orders):
+            raise AppendOnlyError(gettext(
+                    'instrument_service.msg_progress_append_only'))
+        super().delete(records)
+
+    def get_actor_name(self, name):
+        if self.actor_customer:
+            return self.order.contact_name or self.actor_customer.rec_name
+        if self.actor_user:
+            return self.actor_user.rec_name
+
+    def get_label(self, name):
+        if self.transition and self.transition.label:
+            return render(
+                self.transition.label, self.order.hint_variables())
+        return self.action_string
+
+    def get_photo_count(self, name):
+        return len(self.photos)
+
+    def get_photo_preview(self, name):
+        for photo in self.photos:
+            if photo.type == 'data' and photo.data:
+                return thumbnail(photo.data)
+
+    def view(self, variables):
+        "The record as the customer and the engineer see it"
+        check_in = None
+        if self.check_in_time:
+            check_in = {
+                'time': self.check_in_time,
+                'latitude': self.latitude,
+                'longitude': self.longitude,
+                'accuracy': self.accuracy,
+                'address': self.check_in_address,
+                }
+        return {
+            'id': self.id,
+            'action': self.action,
+            'label': (render(self.transition.label, variables)
+                if self.transition and self.transition.label
+                else self.action_string),
+            'date': self.date,
+            'actor_role': self.actor_role,
+            'actor_name': self.actor_name,
+            'description': self.description,
+            'reason': self.reason,
+            'photos': [{'id': p.id, 'name': p.name} for p in self.photos],
+            'visit_mode': self.visit_mode,
+            'appointment': self.appointment,
+            'check_in': check_in,
+            'quote': self.quote.view() if self.quote else None,
+            'report': self.report.view() if self.report else None,
+            }
+
+
+class _AnswerMixin:
+    "A proposal the customer confirms or rejects; each revision is a version"
+    __slots__ = ()
+    order = fields.Many2One(
+        'instrument_service.order', "Order", required=True,
+        ondelete='CASCADE', readonly=True)
+    version = fields.Integer("Version", required=True, readonly=True)
+    state = fields.Selection(
+        ANSWER_STATES, "State", required=True, readonly=True)
+    reason = fields.Text("Rejection Reason", readonly=True)
+    progress = fields.Many2One(
+        'instrument_service.order.progress', "Submitted by",
+        readonly=True, ondelete='SET NULL')
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.__access__.add('order')
+        cls._order = [
+            ('order', 'ASC'), ('version', 'DESC'), ('id', 'DESC')]
+
+    def get_rec_name(self, name):
+        return '%s v%s' % (self.order.rec_name, self.version)
+
+    def _view(self):
+        return {
+            'version': self.version,
+            'state': self.state,
+            'reason': self.reason,
+            }
+
+
+class Quote(_AnswerMixin, ModelSQL, ModelView):
+    __name__ = 'instrument_service.order.quote'
+    _rec_name = 'plan'
+
+    amount = fields.Numeric(
+        "Amount", digits=(16, 2), required=True, readonly=True,
+        domain=[('amount', '>', 0)])
+    currency = fields.Function(
+        fields.Many2One('currency.currency', "Currency"), 'get_currency')
+    plan = fields.Text("Plan", readonly=True)
+
+    def get_currency(self, name):
+        return self.order.company.currency.id
+
+    def view(self):
+        return {
+            **self._view(),
+            'amount': self.amount,
+            'currency': self.currency.code if self.currency else None,
+            'plan': self.plan,
+            }
+
+
+class Report(_AnswerMixin, ModelSQL, ModelView):
+    __name__ = 'instrument_service.order.report'
+    _rec_name = 'content'
+
+    content = fields.Text("Content", required=True, readonly=True)
+
+    def view(self):
+        return {**self._view(), 'content': self.content}

@@ -1,0 +1,180 @@
+# This file is part of the instrument_service module.
+# The COPYRIGHT file at the top level of this repository contains the full
+# copyright notices and license terms.
+"""Workflow definitions: per order type, the ordered steps the customer sees
+and the transitions between them, with who performs each transition and the
+evidence it needs. Everything here is data an administrator can edit."""
+from string import Template
+
+from trytond.model import (
+    DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
+from trytond.pyson import Eval
+
+from .order_type import ORDER_TYPES
+
+ACTORS = [
+    ('engineer', "Engineer"),
+    ('customer', "Customer"),
+    ('staff', "Staff"),
+    ]
+
+# The engine's vocabulary: what a transition does besides moving the order.
+ACTIONS = [
+    ('accept', "Accept"),
+    ('visit_onsite', "Schedule an on-site visit"),
+    ('visit_remote', "Assist remotely"),
+    ('submit_assessment', "Submit assessment"),
+    ('submit_quote', "Submit plan and quote"),
+    ('confirm_quote', "Confirm quote"),
+    ('reject_quote', "Reject quote"),
+    ('submit_report', "Submit report"),
+    ('confirm_report', "Confirm report"),
+    ('reject_report', "Reject report"),
+    ('finish_remote', "Finish remote assistance"),
+    ('rate', "Rate the service"),
+    ]
+
+VISIT_MODES = [
+    (None, ""),
+    ('onsite', "On site"),
+    ('remote', "Remote"),
+    ]
+
+
+def render(template, variables):
+    "Render a hint or label template; unknown placeholders stay as written"
+    return Template(template or '').safe_substitute(variables)
+
+
+class Workflow(DeactivableMixin, ModelSQL, ModelView):
+    __name__ = 'instrument_service.workflow'
+
+    name = fields.Char("Name", required=True, translate=True)
+    order_type = fields.Selection(ORDER_TYPES, "Order Type", required=True)
+    work_noun = fields.Char(
+        "Work Noun", required=True, translate=True,
+        help="Replaces ${noun} in the step names, hints and labels.")
+    steps = fields.One2Many(
+        'instrument_service.workflow.step', 'workflow', "Steps")
+    transitions = fields.One2Many(
+        'instrument_service.workflow.transition', 'workflow', "Transitions")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('order_type_unique', Unique(t, t.order_type),
+                'instrument_service.msg_workflow_order_type_unique'),
+            ]
+
+    @classmethod
+    def for_type(cls, order_type):
+        workflows = cls.search([('order_type', '=', order_type)], limit=1)
+        if workflows:
+            return workflows[0]
+
+    def first_transition(self, action):
+        "The transition that starts the work on an order (no origin step)"
+        for transition in self.transitions:
+            if not transition.from_step and transition.action == action:
+                return transition
+
+
+class WorkflowStep(sequence_ordered(), ModelSQL, ModelView):
+    __name__ = 'instrument_service.workflow.step'
+
+    workflow = fields.Many2One(
+        'instrument_service.workflow', "Workflow", required=True,
+        ondelete='CASCADE')
+    code = fields.Char(
+        "Code", required=True,
+        help="Stable identifier of the step for the mobile clients.")
+    name = fields.Char(
+        "Name", required=True, translate=True,
+        help="Shown to the customer; ${noun} is replaced by the work noun.")
+    hint = fields.Text(
+        "Hint", translate=True,
+        help="Shown to the customer while the order is at this step.\n"
+        "Placeholders: ${noun}, ${appointment}, ${amount}, ${engineer}.")
+    hint_remote = fields.Text(
+        "Hint for Remote Assistance", translate=True,
+        help="Replaces the hint when the order is assisted remotely.")
+    customer_can_cancel = fields.Boolean(
+        "Customer Can Cancel",
+        help="The customer may cancel the order while it is at this step.")
+    final = fields.Boolean(
+        "Final", help="Reaching this step completes the order.")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        t = cls.__table__()
+        cls._sql_constraints += [
+            ('workflow_code_unique', Unique(t, t.workflow, t.code),
+                'instrument_service.msg_workflow_step_code_unique'),
+            ]
+
+    def render_name(self, variables):
+        return render(self.name, variables)
+
+    def render_hint(self, variables, visit_mode=None):
+        template = self.hint
+        if visit_mode == 'remote' and self.hint_remote:
+            template = self.hint_remote
+        return render(template, variables)
+
+
+class WorkflowTransition(ModelSQL, ModelView):
+    __name__ = 'instrument_service.workflow.transition'
+
+    workflow = fields.Many2One(
+        'instrument_service.workflow', "Workflow", required=True,
+        ondelete='CASCADE')
+    from_step = fields.Many2One(
+        'instrument_service.workflow.step', "From Step", ondelete='CASCADE',
+        domain=[('workflow', '=', Eval('workflow', -1))],
+        help="Leave empty for the transition that takes a submitted order.")
+    to_step = fields.Many2One(
+        'instrument_service.workflow.step', "To Step", required=True,
+        ondelete='CASCADE',
+        domain=[('workflow', '=', Eval('workflow', -1))])
+    action = fields.Selection(ACTIONS, "Action", required=True)
+    actor = fields.Selection(ACTORS, "Actor", required=True)
+    visit_mode = fields.Selection(
+        VISIT_MODES, "Visit Mode",
+        help="Only available when the order has this visit mode.")
+    label = fields.Char(
+        "Label", translate=True,
+        help="Label of the evidence this transition records, "
+        "e.g. \"${noun} assessment\".")
+    button = fields.Char(
+        "Button", translate=True,
+        help="Text of the button that performs the transition.")
+    require_description = fields.Boolean("Require Description")
+    min_photos = fields.Integer(
+        "Minimum Photos", required=True,
+        domain=[('min_photos', '>=', 0)])
+    require_appointment = fields.Boolean("Require Appointment")
+    require_check_in = fields.Boolean("Require Check-in")
+    require_amount = fields.Boolean("Require Quote Amount")
+    require_report = fields.Boolean("Require Report")
+    require_rating = fields.Boolean("Require Rating")
+    require_reason = fields.Boolean("Require Reason")
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls._order.insert(0, ('from_step', 'ASC NULLS FIRST'))
+
+    @classmethod
+    def default_min_photos(cls):
+        return 0
+
+    def get_rec_name(self, name):
+        return '%s → %s' % (
+            self.from_step.name if self.from_step else '',
+            self.to_step.name)
+
+    def matches(self, order):
+        return (not self.visit_mode) or self.visit_mode == order.visit_mode
