@@ -41,6 +41,8 @@ CONTACT_FIELDS = [
     'contact_position', 'contact_phone', 'contact_address', 'contact_email']
 REQUIRED_CONTACT_FIELDS = ['contact_name', 'contact_company', 'contact_phone']
 DEFAULT_TIMEZONE = 'Asia/Shanghai'
+# A mini-program uploads one file of at most 10 MB per request
+MAX_FILE_SIZE = 10 * 1024 * 1024
 
 
 class Actor(namedtuple('Actor', ['role', 'web_user', 'employee', 'user'])):
@@ -80,8 +82,10 @@ class Order(ChatMixin, ModelSQL, ModelView):
         sort=False)
     workflow = fields.Many2One(
         'instrument_service.workflow', "Workflow", readonly=True)
+    type_string = type.translated('type')
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
+    state_string = state.translated('state')
     step = fields.Many2One(
         'instrument_service.workflow.step', "Current Step", readonly=True)
     hint = fields.Function(fields.Text("Customer Hint"), 'get_hint')
@@ -150,6 +154,7 @@ class Order(ChatMixin, ModelSQL, ModelView):
         cls.__rpc__.update({
                 'perform': RPC(readonly=False, instantiate=0),
                 'progress_view': RPC(instantiate=0),
+                'add_photo': RPC(readonly=False, instantiate=0),
                 })
         cls._buttons.update({
                 'submit': {
@@ -343,12 +348,27 @@ class Order(ChatMixin, ModelSQL, ModelView):
             return Actor('staff', None, None, transaction.user)
         return Actor(None, None, None, transaction.user)
 
-    def available_transitions(self):
-        "Transitions leaving the current step that fit the order"
+    def available_transitions(self, ready=False):
+        """Transitions leaving the current step that fit the order; with
+        ready, only those whose proposal state allows them now"""
         if self.state in CLOSED_STATES or self.state == 'draft':
             return []
         return [t for t in self.workflow.transitions
-            if t.from_step == self.step and t.matches(self)]
+            if t.from_step == self.step and t.matches(self)
+            and (not ready or self._ready(t.action))]
+
+    def _ready(self, action):
+        "Whether a quote or a report waits for the customer, as action needs"
+        quote, report = self.current_quote, self.current_report
+        quote_pending = bool(quote and quote.state == 'proposed')
+        report_pending = bool(report and report.state == 'proposed')
+        return {
+            'submit_quote': not quote_pending,
+            'confirm_quote': quote_pending,
+            'reject_quote': quote_pending,
+            'confirm_report': report_pending,
+            'reject_report': report_pending,
+            }.get(action, True)
 
     @classmethod
     def perform(cls, orders, action, values=None):
@@ -371,7 +391,7 @@ class Order(ChatMixin, ModelSQL, ModelView):
             transition = order._find_transition(action, actor)
             evidence = order._check_evidence(transition, values)
             getattr(order, '_do_%s' % action)(transition, evidence, actor)
-            records.append(order._record(transition, evidence, actor))
+            records.append(order._write_progress(transition, evidence, actor))
         return [r.id for r in records]
 
     def _find_transition(self, action, actor):
@@ -526,6 +546,41 @@ class Order(ChatMixin, ModelSQL, ModelView):
             'check_in_address': address,
             }
 
+    @classmethod
+    def add_photo(cls, orders, name, data):
+        """Attach a photo to each order for use as step evidence and return
+        the attachment ids; the order's engineer, its customer or staff only"""
+        Attachment = Pool().get('ir.attachment')
+        data = bytes(data or b'')
+        if len(data) > MAX_FILE_SIZE:
+            raise MissingEvidenceError(gettext(
+                    'instrument_service.msg_file_too_large',
+                    name=name, size=MAX_FILE_SIZE // (1024 * 1024)))
+        if sniff(data) not in IMAGE_TYPES:
+            raise MissingEvidenceError(gettext(
+                    'instrument_service.msg_photo_invalid', name=name))
+        attachments = []
+        for order in orders:
+            actor = cls._actor(order)
+            if actor.role == 'customer' and actor.web_user != order.customer:
+                raise WrongActorError(gettext(
+                        'instrument_service.msg_not_order_customer',
+                        order=order.rec_name))
+            elif (actor.role == 'engineer' and order.engineer
+                    and actor.employee != order.engineer):
+                raise WrongActorError(gettext(
+                        'instrument_service.msg_not_order_engineer',
+                        order=order.rec_name, action=name))
+            elif actor.role is None:
+                raise WrongActorError(gettext(
+                        'instrument_service.msg_not_order_engineer',
+                        order=order.rec_name, action=name))
+            attachments.append(Attachment(
+                    name=name, type='data', data=data, resource=order))
+        with without_check_access():
+            Attachment.save(attachments)
+        return [a.id for a in attachments]
+
     def _attachment_ids(self):
         "Attachments the engineer may cite as evidence on this order"
         ids = {a.id for a in self.attachments}
@@ -533,7 +588,7 @@ class Order(ChatMixin, ModelSQL, ModelView):
             ids.update(a.id for a in line.attachments)
         return ids
 
-    def _record(self, transition, evidence, actor):
+    def _write_progress(self, transition, evidence, actor):
         "Write the progress record of a transition and move the order"
         pool = Pool()
         Progress = pool.get('instrument_service.order.progress')
@@ -554,17 +609,21 @@ class Order(ChatMixin, ModelSQL, ModelView):
         self.step = transition.to_step
         if self.step.final:
             self.state = 'done'
+        proposals = [evidence[k] for k in ['quote', 'report_record']
+            if evidence.get(k)]
         with without_check_access():
+            for proposal in proposals:
+                proposal.save()
             record.save()
             self.save()
             if evidence['photos']:
                 Attachment.write(list(evidence['photos']), {
                         'resource': str(record),
                         })
-            for name in ['quote', 'report_record']:
-                if evidence.get(name):
-                    evidence[name].progress = record
-                    evidence[name].save()
+            for proposal in proposals:
+                if not proposal.progress:
+                    proposal.progress = record
+                    proposal.save()
         return record
 
     # One method per action: what the transition does besides moving
@@ -845,7 +904,7 @@ class Order(ChatMixin, ModelSQL, ModelView):
                     'action': t.action,
                     'actor': t.actor,
                     'button': render(t.button, variables) or t.action_string,
-                    } for t in self.available_transitions()],
+                    } for t in self.available_transitions(ready=True)],
             'quote': quote.view() if quote else None,
             'report': report.view() if report else None,
             'rating': {

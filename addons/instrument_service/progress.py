@@ -49,6 +49,7 @@ class Progress(ModelSQL, ModelView):
         ondelete='CASCADE')
     date = fields.DateTime("Date", required=True)
     action = fields.Selection(PROGRESS_ACTIONS, "Action", required=True)
+    action_string = action.translated('action')
     transition = fields.Many2One(
         'instrument_service.workflow.transition', "Transition",
         ondelete='SET NULL')

@@ -140,7 +140,9 @@ class WorkflowTransition(ModelSQL, ModelView):
         ondelete='CASCADE',
         domain=[('workflow', '=', Eval('workflow', -1))])
     action = fields.Selection(ACTIONS, "Action", required=True)
+    action_string = action.translated('action')
     actor = fields.Selection(ACTORS, "Actor", required=True)
+    actor_string = actor.translated('actor')
     visit_mode = fields.Selection(
         VISIT_MODES, "Visit Mode",
         help="Only available when the order has this visit mode.")

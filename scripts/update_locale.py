@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Update the translation file of instrument_service from its sources.
+
+Tryton itself lists what is translatable: the module is activated in a
+throwaway SQLite database and its template is exported the way
+`trytond-admin --export-translations` does it.  The template is merged with
+the existing locale/<lang>.po: translations whose context and source text
+still match are kept, obsolete entries are dropped and new ones are added
+empty.  The entries still lacking a translation are listed; the exit code
+is 1 when there are any.
+
+    .venv/bin/python scripts/update_locale.py [--lang zh_CN] [--check]
+"""
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import polib
+
+MODULE = 'instrument_service'
+LOCALE = Path(__file__).resolve().parents[1] / 'addons' / MODULE / 'locale'
+
+
+def export_template(lang):
+    "Return the module's translation template exported by Tryton"
+    with tempfile.TemporaryDirectory() as path:
+        # The backend is chosen on import, so configure before importing it
+        from trytond import config
+        config.set('database', 'uri', 'sqlite://')
+        config.set('database', 'path', path)
+        from trytond import backend
+        from trytond.pool import Pool
+        from trytond.transaction import Transaction
+
+        name = 'locale'
+        Path(path, name + '.sqlite').touch()
+        backend.Database(name).init()
+        pool = Pool(name)
+        pool.init(update=['ir', 'res', MODULE], lang=['en', lang],
+            activatedeps=True)
+        with Transaction().start(name, 0):
+            Lang = pool.get('ir.lang')
+            Translation = pool.get('ir.translation')
+            language, = Lang.search([('code', '=', lang)])
+            language.translatable = True
+            language.save()
+            # The same wizards as trytond-admin --export-translations
+            for wizard, state, data in [
+                    ('ir.translation.set', 'set_', {}),
+                    ('ir.translation.clean', 'clean', {}),
+                    ('ir.translation.update', 'update',
+                        {'start': {'language': language.id}}),
+                    ]:
+                Wizard = pool.get(wizard, type='wizard')
+                session_id, _, _ = Wizard.create()
+                Wizard.execute(session_id, data, state)
+                Wizard.delete(session_id)
+            content = Translation.translation_export(lang, MODULE)
+        Pool.stop(name)
+        backend.Database(name).close()
+    return polib.pofile(content.decode('utf-8'), wrapwidth=78)
+
+
+def merge(template, current):
+    """Give the template entries the translations of current.
+
+    The template's values are suggestions Tryton copies (fuzzy) from other
+    modules for the same English text; they are often wrong here (e.g.
+    "Model" as a data model), so new entries start empty."""
+    translated = {(e.msgctxt, e.msgid): e for e in current if not e.obsolete}
+    for entry in template:
+        old = translated.get((entry.msgctxt, entry.msgid))
+        flags = [f for f in entry.flags if f != 'fuzzy']
+        if old and 'fuzzy' in old.flags:
+            flags.insert(0, 'fuzzy')
+        entry.flags = flags
+        entry.msgstr = old.msgstr if old else ''
+    return template
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--lang', default='zh_CN')
+    parser.add_argument('--check', action='store_true',
+        help="do not write the file; fail if it is not up to date")
+    args = parser.parse_args()
+
+    from trytond.ir.translation import TrytonPOFile
+
+    filename = LOCALE / f'{args.lang}.po'
+    current = polib.pofile(str(filename)) if filename.exists() else []
+    template = merge(export_template(args.lang), current)
+    # Written the way Tryton writes its exports, so diffs stay small
+    pofile = TrytonPOFile(wrapwidth=78)
+    pofile.metadata = {'Content-Type': 'text/plain; charset=utf-8'}
+    pofile.extend(template)
+    pofile.sort()
+    content = str(pofile)
+
+    old_content = filename.read_text('utf-8') if filename.exists() else None
+    status = 0
+    if args.check:
+        if content != old_content:
+            print(f"{filename} is not up to date", file=sys.stderr)
+            status = 1
+    elif content != old_content:
+        filename.parent.mkdir(exist_ok=True)
+        filename.write_text(content, 'utf-8')
+        print(f"{filename} updated", file=sys.stderr)
+
+    missing = [e for e in pofile if not e.msgstr or 'fuzzy' in e.flags]
+    for entry in missing:
+        print(f"{entry.msgctxt}\t{entry.msgid!r}")
+    print(f"{len(pofile)} entries, {len(missing)} without translation",
+        file=sys.stderr)
+    return 1 if missing else status
+
+
+if __name__ == '__main__':
+    sys.exit(main())
