@@ -96,6 +96,7 @@ class Order(ChatMixin, ModelSQL, ModelView):
     party = fields.Many2One(
         'party.party', "Customer Company", readonly=True,
         ondelete='RESTRICT',
+        context={'company': Eval('company', -1)}, depends={'company'},
         help="Found or created from the company name of the contact.")
     contact_name = fields.Char("Contact Name", states=_STATES_DRAFT)
     contact_company = fields.Char("Company Name", states=_STATES_DRAFT)
@@ -723,10 +724,11 @@ class Order(ChatMixin, ModelSQL, ModelView):
         time, always with a reason"""
         pool = Pool()
         Progress = pool.get('instrument_service.order.progress')
+        orders = cls.browse(orders)
         cls.lock(orders)
         reason = (reason or '').strip()
         records = []
-        for order in cls.browse(orders):
+        for order in orders:
             actor = cls._actor(order)
             if order.state in CLOSED_STATES:
                 raise StepNotAllowedError(gettext(
@@ -769,9 +771,10 @@ class Order(ChatMixin, ModelSQL, ModelView):
         Progress = pool.get('instrument_service.order.progress')
         Offer = pool.get('instrument_service.order.offer')
         Engineer = pool.get('instrument_service.engineer')
+        orders = cls.browse(orders)
         cls.lock(orders)
         records, offers = [], []
-        for order in cls.browse(orders):
+        for order in orders:
             actor = cls._actor(order)
             if actor.role != 'staff':
                 raise WrongActorError(gettext(
