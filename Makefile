@@ -1,0 +1,84 @@
+# Instrument service platform: the two commands of the README.
+#
+#   make demo   set up everything, build the demo database, serve it
+#   make test   run the whole test suite (SQLite, and PostgreSQL if reachable)
+#
+# Other targets: venv, sao, build-demo, serve, clean, distclean.
+# Every recipe runs from the repository root: the paths in config/*.conf are
+# relative to it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+PYTHON ?= python3
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+CONFIG := config/trytond.conf
+DB := demo
+# sao, the Tryton web client, from npm: the newest 8.0.x release
+SAO_SERIES := 8.0
+SAO_DIR := $(ROOT)/.cache/sao
+SAO_STAMP := $(SAO_DIR)/package/.installed
+VENV_STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv sao build-demo serve clean distclean
+# demo's steps must run in order, even under make -j
+.NOTPARALLEL:
+
+demo: venv sao build-demo serve
+
+test: venv sao
+	cd "$(ROOT)" && "$(PY)" scripts/run_tests.py
+
+venv: $(VENV_STAMP)
+
+# Reinstalled when pyproject.toml changes (new dependency, new module).
+$(VENV_STAMP): $(ROOT)/pyproject.toml
+	@"$(PYTHON)" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed (PYTHON=$(PYTHON))." >&2; exit 1; }
+	@test -x "$(PY)" || { echo "Creating $(VENV)"; "$(PYTHON)" -m venv "$(VENV)"; }
+	@echo "Installing the Python packages into .venv (pip install -e '.[test]') ..."
+	cd "$(ROOT)" && "$(PY)" -m pip install --disable-pip-version-check -q -e '.[test]'
+	@touch "$@"
+
+sao: $(SAO_STAMP)
+
+# npm pack fetches the tarball of the newest 8.0.x; its runtime
+# dependencies (jquery, bootstrap, ...) are installed inside the unpacked
+# package, which is what [web] root of config/trytond.conf serves. A plain
+# npm install stops on a peer-dependency conflict, hence --legacy-peer-deps.
+$(SAO_STAMP):
+	@command -v npm >/dev/null || { echo "npm is needed to install sao, the web client." >&2; exit 1; }
+	@echo "Installing sao $(SAO_SERIES).x (Tryton web client) into .cache/sao ..."
+	rm -rf "$(SAO_DIR)" && mkdir -p "$(SAO_DIR)"
+	cd "$(SAO_DIR)" && npm pack --silent --loglevel=error "tryton-sao@$(SAO_SERIES)" >/dev/null
+	tar -xzf "$(SAO_DIR)"/tryton-sao-*.tgz -C "$(SAO_DIR)"
+	cd "$(SAO_DIR)/package" && npm install --omit=dev --legacy-peer-deps \
+		--no-audit --no-fund --loglevel=error >/dev/null
+	@touch "$@"
+
+# Skipped when the database is up to date with the module sources;
+# make build-demo FORCE=1 rebuilds it anyway.
+build-demo: venv
+	cd "$(ROOT)" && "$(PY)" scripts/build_demo.py --db "$(DB)" --config "$(CONFIG)" \
+		$(if $(FORCE),--force,)
+
+serve: venv
+	@cd "$(ROOT)" && "$(PY)" -c 'import socket, sys; s = socket.socket(); \
+		s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); \
+		sys.exit(s.connect_ex(("127.0.0.1", 8000)) == 0)' \
+		|| { echo "Port 8000 is already in use: is another server running?" >&2; exit 1; }
+	@echo
+	@echo "Serving database \"$(DB)\" at http://127.0.0.1:8000/  (Ctrl+C to stop)"
+	@echo "Logins: data/demo-credentials.txt (printed above)."
+	cd "$(ROOT)" && exec "$(VENV)/bin/trytond" -c "$(CONFIG)" -d "$(DB)"
+
+# Generated data (demo database, filestore, credentials, sao, caches);
+# keeps .venv.
+clean:
+	cd "$(ROOT)" && rm -rf data .cache
+	cd "$(ROOT)" && find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf "$(VENV)"
