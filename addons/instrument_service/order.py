@@ -80,15 +80,17 @@ class Order(ChatMixin, ModelSQL, ModelView):
     type = fields.Selection(
         ORDER_TYPES, "Order Type", required=True, states=_STATES_DRAFT,
         sort=False)
+    type_string = type.translated('type')
     workflow = fields.Many2One(
         'instrument_service.workflow', "Workflow", readonly=True)
-    type_string = type.translated('type')
     state = fields.Selection(
         STATES, "State", readonly=True, required=True, sort=False)
     state_string = state.translated('state')
     step = fields.Many2One(
         'instrument_service.workflow.step', "Current Step", readonly=True)
-    hint = fields.Function(fields.Text("Customer Hint"), 'get_hint')
+    hint = fields.Function(fields.Text("Customer Hint"), 'get_progress')
+    progress_summary = fields.Function(
+        fields.Text("Customer Progress"), 'get_progress')
 
     customer = fields.Many2One(
         'web.user', "Customer Account", states=_STATES_DRAFT,
@@ -205,8 +207,20 @@ class Order(ChatMixin, ModelSQL, ModelView):
         quote = self.current_quote
         return quote.amount if quote else None
 
-    def get_hint(self, name):
-        return self.progress_view()['hint']
+    @classmethod
+    def get_progress(cls, orders, names):
+        "The customer's view of the progress, for the back office"
+        marks = {'done': '✓', 'current': '▶', 'skipped': '–', 'todo': '○'}
+        result = {name: {} for name in names}
+        for order in orders:
+            view = order.progress_view()
+            if 'hint' in names:
+                result['hint'][order.id] = view['hint']
+            if 'progress_summary' in names:
+                result['progress_summary'][order.id] = '\n'.join(
+                    '%s %s' % (marks[s['status']], s['name'])
+                    for s in view['steps'])
+        return result
 
     @property
     def current_quote(self):

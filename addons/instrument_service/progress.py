@@ -111,9 +111,11 @@ class Progress(ModelSQL, ModelView):
             return self.actor_user.rec_name
 
     def get_label(self, name):
+        return self._label(self.order.hint_variables())
+
+    def _label(self, variables):
         if self.transition and self.transition.label:
-            return render(
-                self.transition.label, self.order.hint_variables())
+            return render(self.transition.label, variables)
         return self.action_string
 
     def get_photo_count(self, name):
@@ -138,9 +140,7 @@ class Progress(ModelSQL, ModelView):
         return {
             'id': self.id,
             'action': self.action,
-            'label': (render(self.transition.label, variables)
-                if self.transition and self.transition.label
-                else self.action_string),
+            'label': self._label(variables),
             'date': self.date,
             'actor_role': self.actor_role,
             'actor_name': self.actor_name,

@@ -577,6 +577,9 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
             [a['action'] for a in view['actions']],
             ['confirm_quote', 'reject_quote'])
         self.assertEqual(view['quote']['amount'], Decimal('1000'))
+        self.assertEqual(
+            [line[0] for line in order.progress_summary.splitlines()],
+            ['✓', '✓', '✓', '▶', '○', '○', '○', '○'])
         with Transaction().set_context(language='en'):
             self.assertEqual(Order(order.id).hint, "Quote: 1000 yuan")
 
