@@ -9,7 +9,6 @@ from PIL import Image
 
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
-from trytond.pool import Pool
 
 from .exceptions import AppendOnlyError
 from .workflow import ACTIONS, ACTORS, VISIT_MODES, render
@@ -81,6 +80,8 @@ class Progress(ModelSQL, ModelView):
         'instrument_service.order.quote', "Quote", ondelete='RESTRICT')
     report = fields.Many2One(
         'instrument_service.order.report', "Report", ondelete='RESTRICT')
+    rating_comment = fields.Function(
+        fields.Text("Rating Comment"), 'get_rating_comment')
 
     @classmethod
     def __setup__(cls):
@@ -117,6 +118,10 @@ class Progress(ModelSQL, ModelView):
         if self.transition and self.transition.label:
             return render(self.transition.label, variables)
         return self.action_string
+
+    def get_rating_comment(self, name):
+        if self.action == 'rate':
+            return self.order.rating_comment
 
     def get_photo_count(self, name):
         return len(self.photos)
