@@ -23,6 +23,7 @@ from .exceptions import (
     AlreadyTakenError, MissingEvidenceError, StepNotAllowedError,
     WrongActorError)
 from .filetype import IMAGE_TYPES, sniff
+from .notification import notify
 from .order import CLOSED_STATES, MAX_FILE_SIZE
 from .workflow import ACTIONS
 
@@ -51,6 +52,7 @@ class Order(metaclass=PoolMeta):
         super().__setup__()
         cls.__rpc__.update({
                 'perform': RPC(readonly=False, instantiate=0),
+                'decline': RPC(readonly=False, instantiate=0),
                 'add_photo': RPC(readonly=False, instantiate=0),
                 })
         cls._buttons.update({
@@ -145,6 +147,10 @@ class Order(metaclass=PoolMeta):
             evidence = order._check_evidence(transition, values)
             getattr(order, '_do_%s' % action)(transition, evidence, actor)
             records.append(order._write_progress(transition, evidence, actor))
+            if actor.role == 'customer':
+                notify([order.engineer], order,
+                    'instrument_service.msg_notify_customer_action',
+                    action=transition.action_string)
         return [r.id for r in records]
 
     def _find_transition(self, action, actor):
@@ -388,14 +394,18 @@ class Order(metaclass=PoolMeta):
     def _do_accept(self, transition, evidence, actor):
         self.engineer = actor.employee
         self.state = 'in_progress'
+        withdrawn = []
         for offer in self.offers:
             if offer.state == 'offered':
-                offer.state = (
-                    'accepted' if offer.engineer == actor.employee
-                    else 'withdrawn')
+                if offer.engineer == actor.employee:
+                    offer.state = 'accepted'
+                else:
+                    offer.state = 'withdrawn'
+                    withdrawn.append(offer.engineer)
         with without_check_access():
             Offer = Pool().get('instrument_service.order.offer')
             Offer.save(list(self.offers))
+        notify(withdrawn, self, 'instrument_service.msg_notify_withdrawn')
 
     def _do_visit_onsite(self, transition, evidence, actor):
         self.visit_mode = 'onsite'
@@ -481,10 +491,11 @@ class Order(metaclass=PoolMeta):
         time, always with a reason"""
         pool = Pool()
         Progress = pool.get('instrument_service.order.progress')
+        Offer = pool.get('instrument_service.order.offer')
         orders = cls.browse(orders)
         cls.lock(orders)
-        reason = (reason or '').strip()
-        records = []
+        reason = (reason or '').strip() if isinstance(reason, str) else ''
+        records, offers, notices = [], [], []
         for order in orders:
             actor = cls._actor(order)
             if order.state in CLOSED_STATES:
@@ -508,17 +519,58 @@ class Order(metaclass=PoolMeta):
                 raise MissingEvidenceError(gettext(
                         'instrument_service.msg_cancel_reason',
                         order=order.rec_name))
+            told = [order.engineer]
             for offer in order.offers:
                 if offer.state == 'offered':
                     offer.state = 'withdrawn'
+                    offers.append(offer)
+                    told.append(offer.engineer)
             order.state = 'cancelled'
             order.cancel_reason = reason
             records.append(Progress(
                     order=order, action='cancel', date=dt.datetime.now(),
                     from_step=order.step, to_step=order.step, reason=reason,
                     **actor.progress_values()))
+            notices.append((told, order))
         with without_check_access():
             cls.save(orders)
+            Offer.save(offers)
+            Progress.save(records)
+        for employees, order in notices:
+            notify(employees, order, 'instrument_service.msg_notify_cancelled')
+
+    @classmethod
+    def decline(cls, orders, reason):
+        "An engineer turns down the orders offered to them, with a reason"
+        pool = Pool()
+        Offer = pool.get('instrument_service.order.offer')
+        Progress = pool.get('instrument_service.order.progress')
+        reason = (reason or '').strip() if isinstance(reason, str) else ''
+        orders = cls.browse(orders)
+        cls.lock(orders)
+        offers, records = [], []
+        for order in orders:
+            actor = cls._actor(order)
+            open_offers = [o for o in order.offers
+                if o.state == 'offered' and o.engineer == actor.employee]
+            if actor.role != 'engineer' or not open_offers:
+                raise WrongActorError(gettext(
+                        'instrument_service.msg_order_not_offered',
+                        order=order.rec_name))
+            if not reason:
+                raise MissingEvidenceError(gettext(
+                        'instrument_service.msg_decline_reason',
+                        order=order.rec_name))
+            for offer in open_offers:
+                offer.state = 'declined'
+                offer.reason = reason
+                offers.append(offer)
+            records.append(Progress(
+                    order=order, action='decline', date=dt.datetime.now(),
+                    from_step=order.step, to_step=order.step, reason=reason,
+                    **actor.progress_values()))
+        with without_check_access():
+            Offer.save(offers)
             Progress.save(records)
 
     @classmethod
@@ -530,7 +582,7 @@ class Order(metaclass=PoolMeta):
         Engineer = pool.get('instrument_service.engineer')
         orders = cls.browse(orders)
         cls.lock(orders)
-        records, offers = [], []
+        records, offers, notices = [], [], []
         for order in orders:
             actor = cls._actor(order)
             if actor.role != 'staff':
@@ -549,10 +601,13 @@ class Order(metaclass=PoolMeta):
                 raise StepNotAllowedError(gettext(
                         'instrument_service.msg_reassign_same',
                         order=order.rec_name))
+            withdrawn = []
             for offer in order.offers:
                 if offer.state in {'offered', 'accepted'}:
                     offer.state = 'withdrawn'
                     offers.append(offer)
+                    withdrawn.append(offer.engineer)
+            notices.append((withdrawn, employee, order))
             if order.step:
                 # Already accepted: the new engineer takes over at once
                 order.engineer = employee
@@ -572,6 +627,9 @@ class Order(metaclass=PoolMeta):
             cls.save(orders)
             Offer.save(offers)
             Progress.save(records)
+        for withdrawn, employee, order in notices:
+            notify(withdrawn, order, 'instrument_service.msg_notify_withdrawn')
+            notify([employee], order, 'instrument_service.msg_notify_offered')
 
 
 class Cancel(Wizard):

@@ -14,6 +14,7 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import OrderValidationError, StepNotAllowedError
+from .notification import notify
 from .order_type import LINE_FIELDS, ORDER_TYPES, REQUIRED
 from .workflow import VISIT_MODES, render
 
@@ -290,6 +291,9 @@ class Order(ChatMixin, ModelSQL, ModelView):
             cls.save(orders)
             Offer.save(offers)
             Progress.save(records)
+        for order in orders:
+            notify([o.engineer for o in order.offers], order,
+                'instrument_service.msg_notify_offered')
 
     # ---- the customer-facing progress view ---------------------------------
 

@@ -18,6 +18,7 @@ PROGRESS_ACTIONS = [
     *ACTIONS,
     ('cancel', "Cancelled"),
     ('reassign', "Reassigned"),
+    ('decline', "Declined"),
     ]
 ANSWER_STATES = [
     ('proposed', "Waiting for Customer"),

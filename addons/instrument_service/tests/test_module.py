@@ -243,6 +243,43 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
                 (world.li.employee, 'withdrawn')})
 
     @with_transaction()
+    def test_decline_needs_reason_and_an_offer(self):
+        pool = Pool()
+        Order = pool.get('instrument_service.order')
+        Notification = pool.get('res.notification')
+        world = self._world()
+        order = self._submitted(world)
+        self.assertEqual(
+            {n.user for n in Notification.search([
+                        ('model', '=', 'instrument_service.order')])},
+            {world.zhang, world.li})
+        with self._as(world.wang, world), \
+                self.assertRaises(WrongActorError):
+            Order.decline([order], "不在服务区域")
+        with self._as(world.zhang, world), \
+                self.assertRaises(MissingEvidenceError):
+            Order.decline([order], "")
+        with self._as(world.zhang, world):
+            Order.decline([order], "设备不熟悉")
+        self.assertEqual(
+            {(o.engineer, o.state, o.reason) for o in order.offers},
+            {(world.zhang.employee, 'declined', "设备不熟悉"),
+                (world.li.employee, 'offered', None)})
+        with self.assertRaises(WrongActorError):
+            self._perform(world.zhang, world, order, 'accept')
+        self._perform(world.li, world, order, 'accept')
+        self.assertEqual(order.engineer, world.li.employee)
+
+        order = self._advance(world, self._submitted(world), 'quote')
+        self._customer_perform(world.session, order, 'confirm_quote')
+        # The engineer is told of the customer's confirmation
+        self.assertTrue(Notification.search([
+                    ('user', '=', world.zhang.id),
+                    ('unread', '=', True),
+                    ('records', '=', '[%s]' % order.id),
+                    ('label', 'like', '%Confirm quote%')]))
+
+    @with_transaction()
     def test_wrong_actor(self):
         "Engineers cannot answer for the customer, nor the other way round"
         world = self._world()
