@@ -1,0 +1,488 @@
+# This file is part of the instrument_service_api module.
+# The COPYRIGHT file at the top level of this repository contains the full
+# copyright notices and license terms.
+"""The frame of the mobile API: how a route is declared, authenticated, run
+in a transaction and answered in JSON, and how every failure becomes a
+structured error. Routes declare their request and response schemas here,
+which is what the OpenAPI document is generated from."""
+import datetime as dt
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import wraps
+from http import HTTPStatus
+from zoneinfo import ZoneInfo
+
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from trytond import backend
+from trytond.config import config
+from trytond.exceptions import LoginException, RateLimitException, UserError
+from trytond.i18n import gettext
+from trytond.model.exceptions import AccessError, ValidationError
+from trytond.pool import Pool
+from trytond.transaction import Transaction, TransactionError
+from trytond.wsgi import app
+
+from trytond.modules.instrument_service.exceptions import (
+    AlreadyTakenError, MissingEvidenceError, OrderValidationError,
+    StepNotAllowedError, WrongActorError)
+
+logger = logging.getLogger(__name__)
+
+PREFIX = '/api/v1'
+JSON_MAX_SIZE = 1024 * 1024
+UPLOAD_MAX_SIZE = 10 * 1024 * 1024
+# multipart framing around a 10 MB file
+UPLOAD_REQUEST_MAX_SIZE = UPLOAD_MAX_SIZE + 64 * 1024
+TIMEZONE = ZoneInfo('Asia/Shanghai')
+
+ROUTES = []
+
+
+class APIError(Exception):
+    "An answer other than success: HTTP status, machine code and message"
+
+    def __init__(self, status, code, message, fields=None, headers=None):
+        super().__init__(message)
+        self.status = HTTPStatus(status)
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        self.headers = headers or {}
+
+    def response(self):
+        body = {'code': self.code, 'message': self.message}
+        if self.fields:
+            body['fields'] = self.fields
+        response = json_response({'error': body}, self.status)
+        response.headers.update(self.headers)
+        return response
+
+
+def error(status, code, message_id, fields=None, **variables):
+    "An APIError whose message is an ir.message of this module"
+    return APIError(status, code, gettext(
+            'instrument_service_api.' + message_id, **variables), fields)
+
+
+# Domain refusals and the status they answer with
+DOMAIN_ERRORS = [
+    (AlreadyTakenError, HTTPStatus.CONFLICT, 'already_taken'),
+    (WrongActorError, HTTPStatus.FORBIDDEN, 'forbidden'),
+    (StepNotAllowedError, HTTPStatus.CONFLICT, 'step_not_allowed'),
+    (MissingEvidenceError, HTTPStatus.UNPROCESSABLE_ENTITY,
+        'invalid_evidence'),
+    (OrderValidationError, HTTPStatus.UNPROCESSABLE_ENTITY, 'invalid_order'),
+    (ValidationError, HTTPStatus.UNPROCESSABLE_ENTITY, 'validation_error'),
+    (AccessError, HTTPStatus.FORBIDDEN, 'forbidden'),
+    (UserError, HTTPStatus.BAD_REQUEST, 'bad_request'),
+    ]
+
+
+def to_json(value):
+    "Times in Shanghai with their offset, money as strings with two places"
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(TIMEZONE).isoformat(timespec='seconds')
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal('0.01')))
+    if isinstance(value, (bytes, bytearray)):
+        raise TypeError("bytes are not served as JSON")
+    raise TypeError(repr(value))
+
+
+def json_response(data, status=HTTPStatus.OK):
+    if status == HTTPStatus.NO_CONTENT:
+        return Response(status=status)
+    return Response(
+        json.dumps(data, ensure_ascii=False, default=to_json),
+        status=status, content_type='application/json; charset=utf-8')
+
+
+def parse_datetime(value, name):
+    "An ISO 8601 time with an offset, as a naive UTC datetime"
+    if not isinstance(value, str):
+        raise error(422, 'invalid_field', 'msg_invalid_datetime',
+            fields={name: 'datetime'}, field=name)
+    try:
+        result = dt.datetime.fromisoformat(value.replace('Z', '+00:00'))
+    except ValueError:
+        result = None
+    if result is None or result.tzinfo is None:
+        raise error(422, 'invalid_field', 'msg_invalid_datetime',
+            fields={name: 'datetime'}, field=name)
+    return result.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def language(request):
+    "zh_CN unless the caller asks for English"
+    accept = request.headers.get('Accept-Language', '')
+    first = accept.split(',')[0].strip().lower()
+    return 'en' if first.startswith('en') else 'zh_CN'
+
+
+def database_name():
+    name = config.get('instrument_service_api', 'database', default=None)
+    if not name:
+        raise APIError(503, 'not_configured',
+            "The API database is not configured "
+            "([instrument_service_api] database).")
+    return name
+
+
+def get_pool():
+    name = database_name()
+    pool = Pool(name)
+    if name not in Pool.database_list():
+        with Transaction().start(name, 0, readonly=True):
+            pool.init()
+    return pool
+
+
+@dataclass
+class Caller:
+    "Who calls: a customer (web user) or an engineer (res.user)"
+    kind: str
+    token: str
+    web_user: object = None
+    user: int = None
+    employees: tuple = field(default_factory=tuple)
+
+
+def bearer(request):
+    header = request.headers.get('Authorization', '')
+    scheme, _, token = header.partition(' ')
+    if scheme.lower() != 'bearer' or not token.strip():
+        return None
+    return token.strip()
+
+
+def engineer_token(user_id, key):
+    return 'e.%s.%s' % (user_id, key)
+
+
+def customer_token(key):
+    return 'c.%s' % key
+
+
+def authenticate_engineer(request, token):
+    "Check an engineer token with Tryton's own session machinery"
+    from trytond import security
+    try:
+        _, user_id, key = token.split('.', 2)
+        user_id = int(user_id)
+    except ValueError:
+        return None
+    context = {'_request': {'remote_addr': request.remote_addr}}
+    # security.check returns the user when the session is valid
+    if security.check(database_name(), user_id, key, context=context):
+        return user_id, key
+
+
+def run(request, func, auth, readonly):
+    "Run func in a transaction with retries, as the authenticated caller"
+    pool = get_pool()
+    token = bearer(request)
+    engineer = None
+    if auth == 'any':
+        # Files are for customers and engineers alike
+        auth = 'engineer' if token and token.startswith('e.') else 'customer'
+    if auth == 'engineer':
+        if not token or not token.startswith('e.'):
+            raise error(401, 'unauthorized', 'msg_unauthorized')
+        engineer = authenticate_engineer(request, token)
+        if not engineer:
+            raise error(401, 'unauthorized', 'msg_unauthorized')
+    elif auth == 'customer':
+        if not token or not token.startswith('c.'):
+            raise error(401, 'unauthorized', 'msg_unauthorized')
+    context = {
+        'language': language(request),
+        '_request': {'remote_addr': request.remote_addr},
+        }
+    user = engineer[0] if engineer else 0
+    retry = config.getint('database', 'retry')
+    extras, count = {}, 0
+    while True:
+        with Transaction().start(database_name(), user, readonly=readonly,
+                context=context, **extras) as transaction:
+            try:
+                caller = None
+                if auth == 'customer':
+                    caller = _customer(pool, token[2:])
+                    if caller is None:
+                        raise error(401, 'unauthorized', 'msg_unauthorized')
+                elif auth == 'engineer':
+                    caller = _engineer(pool, user, token)
+                result = func(caller)
+                if not readonly:
+                    transaction.commit()
+                return result
+            except TransactionError as e:
+                transaction.rollback()
+                e.fix(extras)
+                continue
+            except backend.DatabaseOperationalError:
+                transaction.rollback()
+                if count < retry and not readonly:
+                    count += 1
+                    time.sleep(0.02 * count)
+                    continue
+                raise APIError(503, 'busy', gettext(
+                        'instrument_service_api.msg_busy'),
+                    headers={'Retry-After': '1'})
+            except APIError:
+                transaction.rollback()
+                raise
+            except Exception:
+                transaction.rollback()
+                raise
+
+
+def _customer(pool, key):
+    Session = pool.get('web.user.session')
+    web_user = Session.get_user(key)
+    if web_user and web_user.active:
+        Session.reset(key)
+        return Caller('customer', key, web_user=web_user)
+
+
+def _engineer(pool, user_id, token):
+    User = pool.get('res.user')
+    return Caller('engineer', token, user=user_id,
+        employees=tuple(User.get_employees()))
+
+
+class Waiter:
+    """The answer of a long poll that found nothing yet: sleep() blocks
+    outside of any transaction, poll() looks again inside a new one and
+    returns the answer or the waiter itself to go on waiting"""
+
+    def sleep(self, database):
+        raise NotImplementedError
+
+    def poll(self):
+        raise NotImplementedError
+
+
+@dataclass
+class Route:
+    "The declaration of one API operation, also its OpenAPI description"
+    method: str
+    path: str
+    auth: str
+    summary: str
+    tag: str
+    request: dict = None
+    responses: dict = None
+    multipart: bool = False
+    parameters: list = None
+    headers: list = None
+
+
+def route(method, path, *, auth, summary, tag, request=None,
+        responses=None, multipart=False, parameters=None, headers=None,
+        readonly=None, raw=False):
+    """Declare an API operation.
+
+    path uses OpenAPI's {name} for integer path parameters; the function
+    gets the request, the caller and the path parameters and returns the
+    JSON body (status 200), a (body, status) pair or, with raw, a Response.
+    """
+    spec = Route(method, path, auth, summary, tag, request,
+        responses or {}, multipart, parameters or [], headers or [])
+    ROUTES.append(spec)
+    rule = PREFIX + re.sub(r'\{(\w+)\}', r'<int:\1>', path)
+    if readonly is None:
+        readonly = method == 'GET'
+
+    def decorator(func):
+        @wraps(func)
+        def endpoint(request, **kwargs):
+            started = time.monotonic()
+            try:
+                result = run(request,
+                    lambda caller: func(request, caller, **kwargs),
+                    auth, readonly)
+                # A long poll waits outside of any transaction
+                while isinstance(result, Waiter):
+                    waiter = result
+                    waiter.sleep(database_name())
+                    result = run(request,
+                        lambda caller: waiter.poll(), auth, True)
+                if raw:
+                    return result
+                if isinstance(result, tuple):
+                    body, status = result
+                else:
+                    body, status = result, HTTPStatus.OK
+                return json_response(body, status)
+            except APIError as e:
+                return e.response()
+            except RequestEntityTooLarge:
+                return _translated(request, 413, 'file_too_large',
+                    'msg_request_too_large',
+                    size=UPLOAD_MAX_SIZE // (1024 * 1024))
+            except RateLimitException:
+                return _translated(request, 429, 'rate_limited',
+                    'msg_rate_limited')
+            except LoginException:
+                return _translated(request, 401, 'unauthorized',
+                    'msg_login_failed')
+            except HTTPException as e:
+                return APIError(e.code, 'http_error', e.description
+                    or e.name).response()
+            except Exception as e:
+                for exception, status, code in DOMAIN_ERRORS:
+                    if isinstance(e, exception):
+                        return APIError(status, code, e.message).response()
+                logger.exception("API error on %s %s", method, path)
+                return APIError(500, 'internal_error',
+                    "Internal error").response()
+            finally:
+                logger.info("%s %s in %.1f ms", method, request.path,
+                    (time.monotonic() - started) * 1000)
+        endpoint.max_request_size = (
+            UPLOAD_REQUEST_MAX_SIZE if multipart else JSON_MAX_SIZE)
+        # allow the mini-program's H5 build to call from another origin
+        app.route(rule, methods=[method])(endpoint)
+        return func
+    return decorator
+
+
+def _translated(request, status, code, message_id, **variables):
+    "An error outside any transaction: open one just to translate it"
+    try:
+        with Transaction().start(database_name(), 0, readonly=True,
+                context={'language': language(request)}):
+            return error(status, code, message_id, **variables).response()
+    except APIError as e:
+        return e.response()
+
+
+def body(request, schema_name=None):
+    "The JSON object of the request, or a 400 that says why not"
+    if not request.mimetype == 'application/json':
+        raise error(415, 'unsupported_media_type', 'msg_json_expected')
+    try:
+        data = json.loads(request.get_data(cache=True) or b'null')
+    except (ValueError, UnicodeDecodeError):
+        raise error(400, 'invalid_json', 'msg_invalid_json')
+    if not isinstance(data, dict):
+        raise error(400, 'invalid_json', 'msg_json_object_expected')
+    return data
+
+
+def check_fields(data, spec):
+    """Check data against spec: {name: (type, required)}; type is one of
+    str, int, number, bool, list, dict, datetime, decimal. Return the
+    values converted, or raise a 422 listing every bad field."""
+    problems = {}
+    result = {}
+    for name, (kind, required) in spec.items():
+        value = data.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()
+                and kind != 'str_blank'):
+            if required:
+                problems[name] = 'required'
+            continue
+        try:
+            result[name] = _convert(value, kind, name)
+        except (TypeError, ValueError, ArithmeticError):
+            problems[name] = kind
+        except APIError as e:
+            problems.update(e.fields)
+    unknown = set(data) - set(spec)
+    for name in sorted(unknown):
+        problems[name] = 'unknown'
+    if problems:
+        raise error(422, 'invalid_field', 'msg_invalid_fields',
+            fields=problems, names=', '.join(sorted(problems)))
+    return result
+
+
+def _convert(value, kind, name):
+    if kind in {'str', 'str_blank'}:
+        if not isinstance(value, str):
+            raise TypeError
+        return value.strip()
+    if kind == 'int':
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        return value
+    if kind == 'number':
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError
+        return float(value)
+    if kind == 'bool':
+        if not isinstance(value, bool):
+            raise TypeError
+        return value
+    if kind == 'ids':
+        if (not isinstance(value, list) or not all(
+                    isinstance(i, int) and not isinstance(i, bool)
+                    for i in value)):
+            raise TypeError
+        return value
+    if kind == 'strings':
+        if (not isinstance(value, list)
+                or not all(isinstance(i, str) for i in value)):
+            raise TypeError
+        return value
+    if kind == 'list':
+        if not isinstance(value, list):
+            raise TypeError
+        return value
+    if kind == 'dict':
+        if not isinstance(value, dict):
+            raise TypeError
+        return value
+    if kind == 'datetime':
+        return parse_datetime(value, name)
+    if kind == 'decimal':
+        if not isinstance(value, str) or not re.fullmatch(
+                r'\d{1,12}(\.\d{1,2})?', value):
+            raise ValueError
+        return Decimal(value)
+    raise ValueError(kind)
+
+
+def page_args(request, max_size=100):
+    "page and page_size of a list request"
+    problems = {}
+    values = {}
+    for name, default, low, high in [
+            ('page', 1, 1, 10 ** 6), ('page_size', 20, 1, max_size)]:
+        raw = request.args.get(name)
+        if raw is None:
+            values[name] = default
+            continue
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            problems[name] = 'int %s..%s' % (low, high)
+        else:
+            values[name] = int(raw)
+    if problems:
+        raise error(422, 'invalid_field', 'msg_invalid_fields',
+            fields=problems, names=', '.join(sorted(problems)))
+    return values['page'], values['page_size']
+
+
+@app.route(PREFIX + '/<path:rest>',
+    methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
+def not_found(request, rest):
+    "Unknown API paths and methods answer in JSON too"
+    path = '/' + rest
+    for spec in ROUTES:
+        pattern = '^' + re.sub(r'\{\w+\}', r'\\d+', spec.path) + '$'
+        if re.match(pattern, path):
+            return APIError(405, 'method_not_allowed',
+                "Method not allowed").response()
+    return APIError(404, 'not_found', "Not found").response()

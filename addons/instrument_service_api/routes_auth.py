@@ -1,0 +1,191 @@
+# This file is part of the instrument_service_api module.
+# The COPYRIGHT file at the top level of this repository contains the full
+# copyright notices and license terms.
+"""Logging in and out. Customers come from WeChat (or, when configured for
+development, a phone and a one-time code); engineers with their Tryton
+login. Tokens are Tryton sessions: web.user.session and ir.session."""
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+
+from trytond.config import config
+from trytond.pool import Pool
+from trytond.transaction import Transaction, without_check_access
+
+from . import wechat
+from .api import (
+    body, check_fields, customer_token, engineer_token, error, route)
+from .routes_customer import PHONE
+
+logger = logging.getLogger(__name__)
+CODE_LIFETIME = dt.timedelta(minutes=5)
+CODE_ATTEMPTS = 5
+
+
+def _customer_session(web_user, is_new):
+    pool = Pool()
+    Session = pool.get('web.user.session')
+    with without_check_access():
+        key = Session.add(web_user)
+    return {
+        'token': customer_token(key),
+        'token_type': 'Bearer',
+        'expires_in': int(Session.timeout().total_seconds()),
+        'customer': {
+            'id': web_user.id,
+            'is_new': is_new,
+            'contact': web_user.contact(),
+            },
+        }
+
+
+def _find_or_create(domain, values):
+    WebUser = Pool().get('web.user')
+    with without_check_access():
+        users = WebUser.search(domain, limit=1)
+        if users:
+            return users[0], False
+        web_user = WebUser(**values)
+        web_user.save()
+        return web_user, True
+
+
+@route('POST', '/auth/wechat', auth=None, tag='auth',
+    summary="Log a customer in with the code of wx.login",
+    request='WeChatLogin', responses={200: 'CustomerSession'},
+    readonly=False)
+def wechat_login(request, caller):
+    values = check_fields(body(request), {'code': ('str', True)})
+    if len(values['code']) > 128:
+        raise error(422, 'invalid_field', 'msg_invalid_fields',
+            fields={'code': 'str ..128'}, names='code')
+    openid, _ = wechat.code2session(values['code'])
+    web_user, is_new = _find_or_create(
+        [('wechat_openid', '=', openid)], {'wechat_openid': openid})
+    if not web_user.active:
+        raise error(403, 'forbidden', 'msg_account_disabled')
+    return _customer_session(web_user, is_new)
+
+
+def dev_login_enabled():
+    return config.getboolean('instrument_service_api', 'dev_login',
+        default=False)
+
+
+def _code_hash(phone, code):
+    # The code is short-lived and rate limited; the hash keeps it out of
+    # the database in clear
+    return hmac.new(phone.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+@route('POST', '/auth/dev/code', auth=None, tag='auth',
+    summary="Development login, step 1: a one-time code for a phone, "
+    "printed in the server log (only when [instrument_service_api] "
+    "dev_login is set)", request='PhoneCodeRequest', responses={204: None},
+    readonly=False)
+def dev_code(request, caller):
+    LoginCode = Pool().get('instrument_service_api.login_code')
+    if not dev_login_enabled():
+        raise error(404, 'not_found', 'msg_not_found')
+    values = check_fields(body(request), {'phone': ('str', True)})
+    if not PHONE.match(values['phone']):
+        raise error(422, 'invalid_field', 'msg_invalid_fields',
+            fields={'phone': 'phone'}, names='phone')
+    code = '%06d' % secrets.randbelow(10 ** 6)
+    with without_check_access():
+        LoginCode.delete(LoginCode.search(
+                [('phone', '=', values['phone'])]))
+        LoginCode(phone=values['phone'],
+            code_hash=_code_hash(values['phone'], code),
+            expire=dt.datetime.now() + CODE_LIFETIME).save()
+    logger.warning("development login code for %s: %s",
+        values['phone'], code)
+    return None, 204
+
+
+@route('POST', '/auth/dev/login', auth=None, tag='auth',
+    summary="Development login, step 2: log in with the phone and its code",
+    request='PhoneLogin', responses={200: 'CustomerSession'},
+    readonly=False)
+def dev_login(request, caller):
+    LoginCode = Pool().get('instrument_service_api.login_code')
+    if not dev_login_enabled():
+        raise error(404, 'not_found', 'msg_not_found')
+    values = check_fields(body(request), {
+            'phone': ('str', True), 'code': ('str', True)})
+    codes = LoginCode.search([
+            ('phone', '=', values['phone']),
+            ('expire', '>', dt.datetime.now())], limit=1)
+    if not codes or codes[0].attempts >= CODE_ATTEMPTS:
+        raise error(401, 'unauthorized', 'msg_login_failed')
+    code, = codes
+    with without_check_access():
+        if not hmac.compare_digest(code.code_hash,
+                _code_hash(values['phone'], values['code'])):
+            code.attempts += 1
+            code.save()
+            # Keep the failed attempt although the request fails
+            Transaction().commit()
+            raise error(401, 'unauthorized', 'msg_login_failed')
+        LoginCode.delete([code])
+    web_user, is_new = _find_or_create(
+        [('login_phone', '=', values['phone'])],
+        {'login_phone': values['phone'], 'contact_phone': values['phone']})
+    return _customer_session(web_user, is_new)
+
+
+@route('POST', '/auth/login', auth=None, tag='auth',
+    summary="Log an engineer in with the Tryton login and password",
+    request='EngineerLogin', responses={200: 'EngineerSession'},
+    readonly=False)
+def engineer_login(request, caller):
+    pool = Pool()
+    User = pool.get('res.user')
+    Session = pool.get('ir.session')
+    Engineer = pool.get('instrument_service.engineer')
+    values = check_fields(body(request), {
+            'login': ('str', True), 'password': ('str_blank', True)})
+    # Tryton's own authentication: password check and rate limiting
+    user_id = User.get_login(values['login'], {
+            'password': values['password']})
+    if not user_id:
+        # Keep the failed attempt that the rate limiting counts
+        Transaction().commit()
+        raise error(401, 'unauthorized', 'msg_login_failed')
+    user = User(user_id)
+    employees = [e.id for e in user.employees]
+    if not Engineer.search([('employee', 'in', employees)], limit=1):
+        raise error(403, 'forbidden', 'msg_not_an_engineer')
+    with Transaction().set_user(user_id), without_check_access():
+        key = Session.new()
+    logger.info("engineer %s logged in from %s", values['login'],
+        request.remote_addr)
+    return {
+        'token': engineer_token(user_id, key),
+        'token_type': 'Bearer',
+        'expires_in': config.getint('session', 'timeout'),
+        'engineer': {
+            'id': user_id,
+            'name': user.name,
+            'employee': user.employee.rec_name if user.employee else None,
+            },
+        }
+
+
+@route('POST', '/auth/logout', auth='any', tag='auth',
+    summary="Revoke the token of the caller", request='Empty',
+    responses={204: None}, readonly=False)
+def logout(request, caller):
+    pool = Pool()
+    if caller.kind == 'customer':
+        Session = pool.get('web.user.session')
+        with without_check_access():
+            Session.remove(caller.token[2:])
+    else:
+        Session = pool.get('ir.session')
+        _, _, key = caller.token.split('.', 2)
+        with without_check_access():
+            Session.remove(key)
+    return None, 204

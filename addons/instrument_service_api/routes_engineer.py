@@ -1,0 +1,292 @@
+# This file is part of the instrument_service_api module.
+# The COPYRIGHT file at the top level of this repository contains the full
+# copyright notices and license terms.
+"The engineer's operations: inbox, tasks, steps, notifications"
+import time
+
+from trytond import backend
+from trytond.bus import Bus
+from trytond.pool import Pool
+from trytond.transaction import without_check_access
+
+from . import files
+from .api import Waiter, body, check_fields, error, page_args, route
+from .serialize import (
+    file_view, inbox_view, notification_view, order_detail, order_summary)
+
+# What an engineer may send with each action of a step
+STEP_FIELDS = {
+    'description': ('str', False),
+    'photos': ('ids', False),
+    'appointment': ('datetime', False),
+    'check_in': ('dict', False),
+    'amount': ('decimal', False),
+    'report': ('str', False),
+    }
+CHECK_IN_FIELDS = {
+    'time': ('datetime', True),
+    'latitude': ('number', True),
+    'longitude': ('number', True),
+    'accuracy': ('number', True),
+    'address': ('str', False),
+    }
+ENGINEER_ACTIONS = {
+    'visit_onsite', 'visit_remote', 'submit_assessment', 'submit_quote',
+    'submit_report', 'finish_remote'}
+WAIT_DEFAULT, WAIT_MAX = 25, 60
+
+
+def offered_order(caller, order_id):
+    "An order offered to the caller at some point, or 404"
+    Order = Pool().get('instrument_service.order')
+    orders = Order.search([
+            ('id', '=', order_id),
+            ('offers.engineer', 'in', list(caller.employees)),
+            ], limit=1)
+    if not orders:
+        raise error(404, 'not_found', 'msg_order_not_found')
+    return orders[0]
+
+
+def task(caller, order_id):
+    "An order assigned to the caller, or 404"
+    Order = Pool().get('instrument_service.order')
+    orders = Order.search([
+            ('id', '=', order_id),
+            ('engineer', 'in', list(caller.employees)),
+            ], limit=1)
+    if not orders:
+        raise error(404, 'not_found', 'msg_order_not_found')
+    return orders[0]
+
+
+@route('GET', '/engineer/inbox', auth='engineer', tag='engineer',
+    summary="Orders offered to me, waiting for an answer",
+    parameters=['page', 'page_size'], responses={200: 'InboxPage'})
+def inbox(request, caller):
+    Order = Pool().get('instrument_service.order')
+    page, size = page_args(request)
+    domain = [
+        ('state', '=', 'submitted'),
+        ('offers', 'where', [
+                ('engineer', 'in', list(caller.employees)),
+                ('state', '=', 'offered')]),
+        ]
+    total = Order.search_count(domain)
+    orders = Order.search(domain, offset=(page - 1) * size, limit=size)
+    return {
+        'items': [inbox_view(o) for o in orders],
+        'page': page, 'page_size': size, 'total': total,
+        }
+
+
+@route('POST', '/engineer/inbox/{order_id}/accept', auth='engineer',
+    tag='engineer', summary="Accept an offered order; one engineer wins",
+    request='Empty', responses={200: 'OrderDetail'})
+def accept(request, caller, order_id):
+    Order = Pool().get('instrument_service.order')
+    order = offered_order(caller, order_id)
+    Order.perform([order], 'accept', {})
+    return order_detail(Order(order.id), 'engineer')
+
+
+@route('POST', '/engineer/inbox/{order_id}/decline', auth='engineer',
+    tag='engineer', summary="Decline an offered order, with a reason",
+    request='Reason', responses={204: None})
+def decline(request, caller, order_id):
+    Order = Pool().get('instrument_service.order')
+    values = check_fields(body(request), {'reason': ('str', True)})
+    order = offered_order(caller, order_id)
+    Order.decline([order], values['reason'])
+    return None, 204
+
+
+@route('GET', '/engineer/tasks', auth='engineer', tag='engineer',
+    summary="My tasks, the ones in progress first",
+    parameters=['page', 'page_size', 'state'], responses={200: 'OrderPage'})
+def tasks(request, caller):
+    Order = Pool().get('instrument_service.order')
+    page, size = page_args(request)
+    domain = [('engineer', 'in', list(caller.employees))]
+    state = request.args.get('state')
+    if state:
+        if state not in {'in_progress', 'done', 'cancelled'}:
+            raise error(422, 'invalid_field', 'msg_invalid_fields',
+                fields={'state': 'in_progress, done, cancelled'},
+                names='state')
+        domain.append(('state', '=', state))
+    total = Order.search_count(domain)
+    orders = Order.search(domain, offset=(page - 1) * size, limit=size,
+        order=[('state', 'DESC'), ('appointment', 'ASC NULLS LAST'),
+            ('id', 'DESC')])
+    return {
+        'items': [order_summary(o) for o in orders],
+        'page': page, 'page_size': size, 'total': total,
+        }
+
+
+@route('GET', '/engineer/tasks/{order_id}', auth='engineer',
+    tag='engineer', summary="One of my tasks in full",
+    responses={200: 'OrderDetail'})
+def task_detail(request, caller, order_id):
+    return order_detail(task(caller, order_id), 'engineer')
+
+
+@route('POST', '/engineer/tasks/{order_id}/files', auth='engineer',
+    tag='engineer', multipart=True,
+    summary="Upload a photo for the next step of my task",
+    responses={201: 'File'})
+def task_photo(request, caller, order_id):
+    pool = Pool()
+    Order = pool.get('instrument_service.order')
+    Attachment = pool.get('ir.attachment')
+    order = task(caller, order_id)
+    upload = request.files.get('file')
+    if upload is None:
+        raise error(422, 'invalid_field', 'msg_file_missing',
+            fields={'file': 'required'})
+    name, mimetype, data, thumbnail = files.prepare(
+        upload.filename, upload.read(files.UPLOAD_MAX_SIZE + 1),
+        images_only=True)
+    attachment_id, = Order.add_photo([order], name, data)
+    attachment = Attachment(attachment_id)
+    attachment.mimetype = mimetype
+    attachment.thumbnail = thumbnail
+    with without_check_access():
+        attachment.save()
+    return file_view(attachment), 201
+
+
+@route('POST', '/engineer/tasks/{order_id}/steps', auth='engineer',
+    tag='engineer',
+    summary="Complete the current step: description, photos, quote, "
+    "check-in or report as the step requires",
+    request='StepSubmission', responses={200: 'OrderDetail'})
+def submit_step(request, caller, order_id):
+    Order = Pool().get('instrument_service.order')
+    data = body(request)
+    values = check_fields(data, {'action': ('str', True), **STEP_FIELDS})
+    action = values.pop('action')
+    if action not in ENGINEER_ACTIONS:
+        raise error(422, 'invalid_field', 'msg_invalid_fields',
+            fields={'action': ', '.join(sorted(ENGINEER_ACTIONS))},
+            names='action')
+    if 'check_in' in values:
+        values['check_in'] = check_fields(values['check_in'],
+            CHECK_IN_FIELDS)
+    order = task(caller, order_id)
+    Order.perform([order], action, values)
+    return order_detail(Order(order.id), 'engineer')
+
+
+# ---- notifications -----------------------------------------------------
+
+@route('GET', '/engineer/notifications', auth='engineer', tag='engineer',
+    summary="My notifications, newest first",
+    parameters=['page', 'page_size', 'unread'],
+    responses={200: 'NotificationPage'})
+def notifications(request, caller):
+    Notification = Pool().get('res.notification')
+    page, size = page_args(request)
+    domain = [('user', '=', caller.user)]
+    if request.args.get('unread') in {'1', 'true'}:
+        domain.append(('unread', '=', True))
+    total = Notification.search_count(domain)
+    records = Notification.search(domain, offset=(page - 1) * size,
+        limit=size, order=[('id', 'DESC')])
+    return {
+        'items': [notification_view(n) for n in records],
+        'page': page, 'page_size': size, 'total': total,
+        'unread': _unread(caller),
+        }
+
+
+def _unread(caller):
+    Notification = Pool().get('res.notification')
+    return Notification.search_count([
+            ('user', '=', caller.user), ('unread', '=', True)])
+
+
+@route('GET', '/engineer/notifications/unread-count', auth='engineer',
+    tag='engineer', summary="How many notifications I have not read",
+    responses={200: 'UnreadCount'})
+def unread_count(request, caller):
+    return {'unread': _unread(caller)}
+
+
+@route('POST', '/engineer/notifications/{notification_id}/read',
+    auth='engineer', tag='engineer', summary="Mark a notification read",
+    request='Empty', responses={200: 'UnreadCount'})
+def mark_read(request, caller, notification_id):
+    Notification = Pool().get('res.notification')
+    records = Notification.search([
+            ('id', '=', notification_id), ('user', '=', caller.user)])
+    if not records:
+        raise error(404, 'not_found', 'msg_notification_not_found')
+    Notification.write(records, {'unread': False})
+    return {'unread': _unread(caller)}
+
+
+def _newer(caller, after):
+    Notification = Pool().get('res.notification')
+    records = Notification.search([
+            ('user', '=', caller.user), ('id', '>', after)],
+        order=[('id', 'ASC')], limit=50)
+    return [notification_view(n) for n in records]
+
+
+def _int_arg(request, name, default, low, high):
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise error(422, 'invalid_field', 'msg_invalid_fields',
+            fields={name: 'int %s..%s' % (low, high)}, names=name)
+    return int(raw)
+
+
+@route('GET', '/engineer/notifications/wait', auth='engineer',
+    tag='engineer', parameters=['after', 'timeout'],
+    summary="Long poll: answers as soon as a notification newer than "
+    "`after` exists, or with an empty list after `timeout` seconds",
+    responses={200: 'NotificationWait'})
+def wait(request, caller):
+    after = _int_arg(request, 'after', 0, 0, 2 ** 62)
+    timeout = _int_arg(request, 'timeout', WAIT_DEFAULT, 0, WAIT_MAX)
+    items = _newer(caller, after)
+    if items or not timeout:
+        return {'items': items, 'unread': _unread(caller)}
+    # Nothing yet: wait outside of this transaction
+    return WaitFor(caller, after, time.monotonic() + timeout)
+
+
+class WaitFor(Waiter):
+    "The long poll of an engineer's notifications"
+
+    def __init__(self, caller, after, deadline):
+        self.caller = caller
+        self.after = after
+        self.deadline = deadline
+        self.last_message = None
+
+    def sleep(self, database):
+        "Block until the bus says something for the caller or time is up"
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        if backend.name == 'postgresql':
+            # Tryton's bus wakes us on the NOTIFY of a new notification;
+            # it gives up after [bus] long_polling_timeout
+            response = Bus.subscribe(database,
+                ['notification:%s' % self.caller.user], self.last_message)
+            if response.get('message'):
+                self.last_message = response['message'].get('message_id')
+        else:
+            # SQLite has no channel: look again every second
+            time.sleep(min(1, remaining))
+
+    def poll(self):
+        items = _newer(self.caller, self.after)
+        if items or time.monotonic() >= self.deadline:
+            return {'items': items, 'unread': _unread(self.caller)}
+        return self

@@ -1,0 +1,295 @@
+# This file is part of the instrument_service_api module.
+# The COPYRIGHT file at the top level of this repository contains the full
+# copyright notices and license terms.
+"""A real trytond server for the API tests, on the database backend of the
+test run (TRYTOND_DATABASE__URI), with a WeChat stand-in beside it.
+
+    server = APIServer(engineers=3)
+    server.start()
+    status, body = server.call('GET', '/order-types')
+    server.stop()
+"""
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+HERE = os.path.dirname(__file__)
+BIN = os.path.dirname(sys.executable)
+APPID = 'wx-test-appid'
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+class WeChatStub:
+    """A local stand-in for WeChat's jscode2session, speaking its documented
+    protocol: GET /sns/jscode2session?appid&secret&js_code&grant_type.
+
+    A code 'openid:<x>' logs in user x; a code 'errcode:<n>' answers that
+    error code; 'down' closes the connection. calls lists the queries."""
+
+    def __init__(self, secret):
+        self.secret = secret
+        self.calls = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                url = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                stub.calls.append((url.path, query))
+                if url.path != '/sns/jscode2session':
+                    self.send_error(404)
+                    return
+                code = query.get('js_code', '')
+                if code == 'down':
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if (query.get('appid') != APPID
+                        or query.get('secret') != stub.secret
+                        or query.get('grant_type')
+                        != 'authorization_code'):
+                    answer = {'errcode': 40013, 'errmsg': 'invalid appid'}
+                elif code.startswith('openid:'):
+                    answer = {
+                        'openid': code[len('openid:'):],
+                        'session_key': secrets.token_urlsafe(16),
+                        }
+                elif code.startswith('errcode:'):
+                    answer = {'errcode': int(code[len('errcode:'):]),
+                        'errmsg': 'stub error'}
+                else:
+                    answer = {'errcode': 40029, 'errmsg': 'invalid code'}
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                # WeChat answers JSON as text/plain
+                self.send_header('Content-Type', 'text/plain')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.url = 'http://127.0.0.1:%s' % self.httpd.server_address[1]
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class APIServer:
+    "A trytond process serving a fresh database with the API"
+
+    def __init__(self, engineers=3, config=None):
+        self.engineers = engineers
+        self.extra_config = config or {}
+        self.uri = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
+        self.backend = 'postgresql' if self.uri.startswith('postgres') \
+            else 'sqlite'
+        self.database = 'api_%s' % uuid.uuid4().hex[:12]
+        self.directory = tempfile.mkdtemp(prefix='instrument-api-')
+        self.port = free_port()
+        self.url = 'http://127.0.0.1:%s/api/v1' % self.port
+        self.secret = secrets.token_hex(16)
+        self.wechat = WeChatStub(self.secret)
+        self.process = None
+        self.people = None
+        self.log_path = os.path.join(self.directory, 'server.log')
+
+    def _config(self):
+        sections = {
+            'database': {
+                'uri': self.uri,
+                'path': os.path.join(self.directory, 'db'),
+                'retry': '10',
+                },
+            'web': {'listen': '127.0.0.1:%s' % self.port},
+            'session': {'timeout': '3600'},
+            'bus': {'long_polling_timeout': '5'},
+            'instrument_service_api': {
+                'database': self.database, 'dev_login': 'True'},
+            'wechat': {
+                'appid': APPID, 'secret': self.secret,
+                'base_url': self.wechat.url},
+            'password': {'entropy': '0.5'},
+            }
+        for section, values in self.extra_config.items():
+            sections.setdefault(section, {}).update(values)
+        path = os.path.join(self.directory, 'trytond.conf')
+        with open(path, 'w') as fp:
+            for section, values in sections.items():
+                fp.write('[%s]\n' % section)
+                for key, value in values.items():
+                    fp.write('%s = %s\n' % (key, value))
+        return path
+
+    def _env(self):
+        env = dict(os.environ)
+        # The server reads its own configuration file only
+        for key in list(env):
+            if key.startswith('TRYTOND_') or key in {'DB_NAME', 'DB_CACHE'}:
+                del env[key]
+        env['TRYTOND_CONFIG'] = self.config_path
+        return env
+
+    def start(self):
+        os.makedirs(os.path.join(self.directory, 'db'), exist_ok=True)
+        self.wechat.start()
+        self.config_path = self._config()
+        env = self._env()
+        if self.backend == 'postgresql':
+            self._createdb()
+        else:
+            # trytond-admin initialises an existing, empty SQLite file
+            open(os.path.join(self.directory, 'db',
+                    self.database + '.sqlite'), 'w').close()
+        password_file = os.path.join(self.directory, 'admin-password')
+        with open(password_file, 'w') as fp:
+            fp.write(secrets.token_urlsafe(24))
+        subprocess.run([
+                os.path.join(BIN, 'trytond-admin'), '-c', self.config_path,
+                '-d', self.database, '--all', '-u', 'instrument_service_api',
+                '--activate-dependencies', '-l', 'zh_CN',
+                '--email', 'admin@example.com'],
+            env={**env, 'TRYTONPASSFILE': password_file},
+            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        fixtures = subprocess.run([
+                sys.executable, os.path.join(HERE, 'fixtures.py'),
+                self.config_path, self.database, str(self.engineers)],
+            env=env, capture_output=True, text=True)
+        if fixtures.returncode:
+            raise RuntimeError("fixtures failed:\n" + fixtures.stderr)
+        self.people = json.loads(fixtures.stdout.strip().splitlines()[-1])
+        self.log = open(self.log_path, 'w')
+        self.process = subprocess.Popen([
+                os.path.join(BIN, 'trytond'), '-c', self.config_path,
+                '-d', self.database, '-v'],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    "trytond stopped:\n" + open(self.log_path).read())
+            try:
+                status, _ = self.call('GET', '/order-types')
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("trytond did not answer:\n"
+            + open(self.log_path).read())
+
+    def _createdb(self):
+        import psycopg
+        with psycopg.connect(self.uri.rstrip('/') + '/postgres',
+                autocommit=True) as connection:
+            connection.execute('CREATE DATABASE "%s"' % self.database)
+
+    def _dropdb(self):
+        import psycopg
+        with psycopg.connect(self.uri.rstrip('/') + '/postgres',
+                autocommit=True) as connection:
+            connection.execute(
+                'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.database)
+
+    def stop(self):
+        if self.process:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.log.close()
+        self.wechat.stop()
+        if self.backend == 'postgresql':
+            self._dropdb()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def server_log(self):
+        with open(self.log_path) as fp:
+            return fp.read()
+
+    # ---- calling the API --------------------------------------------------
+
+    def request(self, method, path, data=None, token=None, headers=None,
+            raw=None, content_type=None):
+        """Send a request; data is sent as JSON, raw as is. Return
+        (status, headers, body bytes)"""
+        headers = dict(headers or {})
+        if token:
+            headers['Authorization'] = 'Bearer %s' % token
+        payload = raw
+        if data is not None:
+            payload = json.dumps(data).encode()
+            headers.setdefault('Content-Type', 'application/json')
+        if content_type:
+            headers['Content-Type'] = content_type
+        request = urllib.request.Request(self.url + path, data=payload,
+            method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def call(self, method, path, data=None, token=None, headers=None,
+            raw=None, content_type=None):
+        "Like request, with the body decoded from JSON (None when empty)"
+        status, _, content = self.request(method, path, data=data,
+            token=token, headers=headers, raw=raw, content_type=content_type)
+        return status, json.loads(content) if content else None
+
+    def upload(self, path, name, content, token, field='file'):
+        "POST one file as multipart/form-data, as wx.uploadFile does"
+        boundary = uuid.uuid4().hex
+        payload = b''.join([
+                b'--', boundary.encode(), b'\r\n',
+                ('Content-Disposition: form-data; name="%s"; '
+                    'filename="%s"\r\n' % (field, name)).encode(),
+                b'Content-Type: application/octet-stream\r\n\r\n',
+                content, b'\r\n--', boundary.encode(), b'--\r\n'])
+        return self.call('POST', path, raw=payload, token=token,
+            content_type='multipart/form-data; boundary=%s' % boundary)
+
+    # ---- logging in --------------------------------------------------------
+
+    def customer(self, openid=None):
+        "Log a new (or the given) WeChat customer in; return the token"
+        openid = openid or 'o' + uuid.uuid4().hex
+        status, body = self.call('POST', '/auth/wechat',
+            {'code': 'openid:' + openid})
+        assert status == 200, (status, body)
+        return body['token']
+
+    def engineer(self, index=0):
+        "Log the engineer number index in; return the token"
+        person = self.people['engineers'][index]
+        status, body = self.call('POST', '/auth/login', {
+                'login': person['login'], 'password': person['password']})
+        assert status == 200, (status, body)
+        return body['token']
