@@ -20,13 +20,18 @@ DB := demo
 SAO_SERIES := 8.0
 SAO_DIR := $(ROOT)/.cache/sao
 SAO_STAMP := $(SAO_DIR)/package/.installed
+# swagger-ui-dist, the page of /api/v1/docs, from npm: the newest 5.x,
+# served by trytond from .cache/api-docs ([instrument_service_api] docs_assets)
+API_DOCS_SERIES := 5
+API_DOCS_DIR := $(ROOT)/.cache/api-docs
+API_DOCS_STAMP := $(API_DOCS_DIR)/package/.installed
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv sao build-demo serve clean distclean
+.PHONY: demo test venv sao build-demo port-free serve clean distclean
 # demo's steps must run in order, even under make -j
 .NOTPARALLEL:
 
-demo: venv sao build-demo serve
+demo: venv sao serve
 
 test: venv sao
 	cd "$(ROOT)" && "$(PY)" scripts/run_tests.py
@@ -42,7 +47,7 @@ $(VENV_STAMP): $(ROOT)/pyproject.toml
 	cd "$(ROOT)" && "$(PY)" -m pip install --disable-pip-version-check -q -e '.[test]'
 	@touch "$@"
 
-sao: $(SAO_STAMP)
+sao: $(SAO_STAMP) $(API_DOCS_STAMP)
 
 # npm pack fetches the tarball of the newest 8.0.x; its runtime
 # dependencies (jquery, bootstrap, ...) are installed inside the unpacked
@@ -58,21 +63,39 @@ $(SAO_STAMP):
 		--no-audit --no-fund --loglevel=error >/dev/null
 	@touch "$@"
 
+# The API docs page (swagger-ui-dist) needs only the files of the package:
+# npm pack + tar, like sao, so none of its dependencies (a telemetry
+# package) is installed and no install script runs.
+$(API_DOCS_STAMP):
+	@command -v npm >/dev/null || { echo "npm is needed to install the API docs page." >&2; exit 1; }
+	@echo "Installing swagger-ui-dist $(API_DOCS_SERIES).x (API docs page) into .cache/api-docs ..."
+	rm -rf "$(API_DOCS_DIR)" && mkdir -p "$(API_DOCS_DIR)"
+	cd "$(API_DOCS_DIR)" && npm pack --silent --loglevel=error "swagger-ui-dist@$(API_DOCS_SERIES)" >/dev/null
+	tar -xzf "$(API_DOCS_DIR)"/swagger-ui-dist-*.tgz -C "$(API_DOCS_DIR)"
+	rm -f "$(API_DOCS_DIR)"/swagger-ui-dist-*.tgz
+	@touch "$@"
+
 # Skipped when the database is up to date with the module sources;
 # make build-demo FORCE=1 rebuilds it anyway.
 build-demo: venv
-	cd "$(ROOT)" && "$(PY)" scripts/build_demo.py --db "$(DB)" --config "$(CONFIG)" \
-		$(if $(FORCE),--force,)
+	cd "$(ROOT)" && "$(PY)" scripts/build_demo.py --db "$(DB)" --config "$(CONFIG)"$(if $(FORCE), --force,)
 
-serve: venv
-	@cd "$(ROOT)" && "$(PY)" -c 'import socket, sys; s = socket.socket(); \
-		s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); \
+# Refuses to start (and to rebuild a database a running server is using)
+# when port 8000 is taken.
+port-free: venv
+	@"$(PY)" -c 'import socket, sys; s = socket.socket(); \
 		sys.exit(s.connect_ex(("127.0.0.1", 8000)) == 0)' \
-		|| { echo "Port 8000 is already in use: is another server running?" >&2; exit 1; }
+		|| { echo "Port 8000 is already in use: is a server running already?" >&2; exit 1; }
+
+# The database files are found through data/trytond-paths.conf, written by
+# build_demo.py: absolute paths of this checkout (SQLite needs them).
+serve: port-free build-demo
 	@echo
 	@echo "Serving database \"$(DB)\" at http://127.0.0.1:8000/  (Ctrl+C to stop)"
-	@echo "Logins: data/demo-credentials.txt (printed above)."
-	cd "$(ROOT)" && exec "$(VENV)/bin/trytond" -c "$(CONFIG)" -d "$(DB)"
+	@echo "Log in with a login printed above (also in data/demo-credentials.txt)."
+	@echo "Mobile API: http://127.0.0.1:8000/api/v1/docs"
+	@# -v logs warnings too: the one-time codes of the API's development login
+	cd "$(ROOT)" && exec "$(VENV)/bin/trytond" -c "$(CONFIG)" data/trytond-paths.conf -d "$(DB)" -v
 
 # Generated data (demo database, filestore, credentials, sao, caches);
 # keeps .venv.

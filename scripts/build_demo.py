@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / 'config' / 'trytond.conf'
 DEFAULT_DATA = ROOT / 'data'
 MODULE = 'instrument_service'
+# Modules activated in the demo database (their dependencies come along)
+MODULES = [MODULE, 'instrument_service_api']
 LANGUAGE = 'zh_CN'
 TIMEZONE = 'Asia/Shanghai'
 STEPS = [
@@ -307,7 +309,7 @@ def fingerprint(config_files, db_name):
     return digest.hexdigest()
 
 
-class Engine:
+class Runner:
     """Runs functions in transactions the way trytond's dispatcher does.
 
     Order.submit, perform and do_cancel lock the orders; Tryton 8 refuses a
@@ -355,31 +357,35 @@ class Engine:
 # ---------------------------------------------------------------------------
 
 def _configure(config_file, data_path):
-    """Load the configuration; return the list of files and the data dir.
+    """Load the configuration; return the configuration files, the data
+    folder and the database folder.
 
-    With data_path, a small configuration file written there puts the
-    database files and the filestore inside it; otherwise a relative
-    [database] path of the configuration is taken from the repository
-    root, whatever the current directory."""
+    trytond 8.0's SQLite backend cannot open a database under a relative
+    [database] path (it turns it into an absolute URI), so the relative
+    paths of config/trytond.conf are written as absolute paths of this
+    checkout into <data>/trytond-paths.conf, layered over the configuration:
+    the server must be started with both files (the Makefile does). With
+    data_path, the database, filestore and that file live in data_path."""
     from trytond import config
-    files = [str(Path(config_file).resolve())]
+    config_file = Path(config_file).resolve()
+    config.update_etc([str(config_file)])
     if data_path:
         data_dir = Path(data_path).resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
-        override = data_dir / 'trytond-data.conf'
-        override.write_text(
-            '# Written by scripts/build_demo.py: data inside this folder\n'
-            f'[database]\npath = {data_dir / "db"}\n')
-        files.append(str(override))
+        db_path = data_dir / 'db'
     else:
         data_dir = DEFAULT_DATA
-    config.update_etc(files)
-    db_path = Path(config.get('database', 'path'))
-    if not db_path.is_absolute():
-        db_path = ROOT / db_path
-        config.set('database', 'path', str(db_path))
-    db_path.mkdir(parents=True, exist_ok=True)
+        db_path = ROOT / config.get('database', 'path')  # absolute stays
+    web_root = ROOT / config.get('web', 'root')
     data_dir.mkdir(parents=True, exist_ok=True)
+    db_path.mkdir(parents=True, exist_ok=True)
+    paths = data_dir / 'trytond-paths.conf'
+    paths.write_text(
+        '# Written by scripts/build_demo.py: the absolute paths of this\n'
+        f'# checkout, to layer over {config_file.name}:\n'
+        f'#   trytond -c {config_file} {paths} -d DB\n'
+        f'[database]\npath = {db_path}\n\n[web]\nroot = {web_root}\n')
+    files = [str(config_file), str(paths)]
+    config.update_etc(files)
     return files, data_dir, db_path
 
 
@@ -425,7 +431,7 @@ def _activate_modules(db_name, admin_password, data_dir):
     line tool expects; the file is removed right after."""
     from trytond import admin, commandline
     options = commandline.get_parser_admin().parse_args([
-            '-d', db_name, '-u', MODULE, '--all', '--activate-dependencies',
+            '-d', db_name, '-u', *MODULES, '--all', '--activate-dependencies',
             '-l', LANGUAGE, '--email', 'admin@example.com'])
     options.indexes = True
     fd, passfile = tempfile.mkstemp(dir=data_dir, prefix='.admin-pass-')
@@ -447,7 +453,7 @@ def _activate_modules(db_name, admin_password, data_dir):
 # Master data
 # ---------------------------------------------------------------------------
 
-def _setup_master_data(engine, passwords):
+def _setup_master_data(runner, passwords):
     """Company, users, engineers and customers; return their ids"""
     from trytond.pool import Pool
 
@@ -548,10 +554,10 @@ def _setup_master_data(engine, passwords):
             'customers': customers,
             }
 
-    return engine.run(setup)
+    return runner.run(setup)
 
 
-def _customer_sessions(engine, customers):
+def _customer_sessions(runner, customers):
     """A web.user session key per customer, as the mobile API gets at
     login; customer actions carry it in the context"""
     from trytond.pool import Pool
@@ -559,7 +565,7 @@ def _customer_sessions(engine, customers):
     def add():
         Session = Pool().get('web.user.session')
         return {c['web_user']: Session.add(c['web_user']) for c in customers}
-    return engine.run(add)
+    return runner.run(add)
 
 
 # ---------------------------------------------------------------------------
@@ -686,7 +692,7 @@ def _attach(resource, name, data, description=None):
     return attachment.id
 
 
-def _create_order(engine, master, story):
+def _create_order(runner, master, story):
     """The customer's form: contact snapshot, instrument line, photos and
     documents uploaded with it"""
     from trytond.pool import Pool
@@ -725,7 +731,7 @@ def _create_order(engine, master, story):
                 _customer_document(story), '客户上传的文档')
         return order.id
 
-    story.order_id = engine.run(create)
+    story.order_id = runner.run(create)
 
 
 def _document_name(story):
@@ -785,7 +791,7 @@ def _report_pdf(story, number, version):
         seed=story.index, picture=(label, _kind(story)))
 
 
-def _perform(engine, story, action, values=None, actor='engineer'):
+def _perform(runner, story, action, values=None, actor='engineer'):
     """Order.perform as the actor would call it"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
@@ -803,9 +809,9 @@ def _perform(engine, story, action, values=None, actor='engineer'):
             Order.perform([order], action, evidence)
 
     if actor == 'engineer':
-        engine.run(act, user=story.engineer['user'])
+        runner.run(act, user=story.engineer['user'])
     elif actor == 'customer':
-        engine.run(act, context={
+        runner.run(act, context={
                 'instrument_service_session': story.session})
     else:
         raise ValueError(actor)
@@ -822,7 +828,7 @@ def _evidence_photos(story, order, purpose, count):
         for i in range(count)]
 
 
-def _advance(engine, master, story):
+def _advance(runner, master, story):
     "Take the order from draft to its target step through the engine"
     from trytond.pool import Pool
     rng = story.rng
@@ -838,32 +844,32 @@ def _advance(engine, master, story):
         Order = Pool().get('instrument_service.order')
         Order.submit([Order(story.order_id)])
     if story.variant == 'phone':
-        engine.run(submit, user=master['dispatcher'], check_access=True)
+        runner.run(submit, user=master['dispatcher'], check_access=True)
     else:
-        engine.run(submit, context={
+        runner.run(submit, context={
                 'instrument_service_session': story.session})
     if story.target == 'waiting':
         return
 
-    _perform(engine, story, 'accept')
+    _perform(runner, story, 'accept')
     if story.variant == 'cancel_staff':
         def cancel():
             Order = Pool().get('instrument_service.order')
             Order.do_cancel([Order(story.order_id)],
                 '客户来电：设备已由原厂直接回收，取消本单。')
-        engine.run(cancel, user=master['dispatcher'], check_access=True)
+        runner.run(cancel, user=master['dispatcher'], check_access=True)
         return
     if story.target == 'accepted':
         return
 
     if story.variant == 'remote':
-        _perform(engine, story, 'visit_remote')
+        _perform(runner, story, 'visit_remote')
         if story.target == 'visit':
             return
-        _perform(engine, story, 'finish_remote', {
+        _perform(runner, story, 'finish_remote', {
                 'description': '已通过电话和视频远程指导客户重新校准电极并'
                 '更换电解液，斜率恢复到98.6%，问题解决，无需上门。'})
-        _perform(engine, story, 'rate', {'ratings': {
+        _perform(runner, story, 'rate', {'ratings': {
                     'attitude': 5, 'quality': 5, 'overall': 5,
                     'comment': '远程就解决了，省了等上门的时间，赞！'}},
             actor='customer')
@@ -880,13 +886,13 @@ def _advance(engine, master, story):
                     rng.choice([0, 30]))}
         # Already visited: the visit took place right after submission
         return {'appointment': order.submitted_at + dt.timedelta(minutes=1)}
-    _perform(engine, story, 'visit_onsite', visit)
+    _perform(runner, story, 'visit_onsite', visit)
     if story.variant == 'cancel_customer':
         def cancel():
             Order = Pool().get('instrument_service.order')
             Order.do_cancel([Order(story.order_id)],
                 '培训计划调整，新员工入职推迟，暂不需要培训。')
-        engine.run(cancel, context={
+        runner.run(cancel, context={
                 'instrument_service_session': story.session})
         return
     if story.target == 'visit':
@@ -910,7 +916,7 @@ def _advance(engine, master, story):
                 'address': customer['address'],
                 },
             }
-    _perform(engine, story, 'submit_assessment', assessment)
+    _perform(runner, story, 'submit_assessment', assessment)
     if story.target == 'assessment':
         return
 
@@ -927,18 +933,18 @@ def _advance(engine, master, story):
             return result
         return values
     if story.variant == 'quote_revised':
-        _perform(engine, story, 'submit_quote',
+        _perform(runner, story, 'submit_quote',
             quote(amount * 2, plan, False))
-        _perform(engine, story, 'reject_quote', {
+        _perform(runner, story, 'reject_quote', {
                 'reason': '报价偏高，超出本年度维护预算，'
                 '请提供可选国产替代配件的方案。'}, actor='customer')
         plan = '（修订）' + plan + '部分配件改用经验证的国产替代件，' \
             '质保期不变。'
-    _perform(engine, story, 'submit_quote',
+    _perform(runner, story, 'submit_quote',
         quote(amount, plan, story.index % 3 == 0))
     if story.target == 'quote':
         return
-    _perform(engine, story, 'confirm_quote', actor='customer')
+    _perform(runner, story, 'confirm_quote', actor='customer')
     if story.target == 'work' and story.variant != 'report_rejected':
         return
 
@@ -963,30 +969,30 @@ def _advance(engine, master, story):
             f'{WORK_NOUNS[type_]}报告_{order.number}_v{report.version}.pdf',
             _report_pdf(story, order.number, report.version),
             '工程师提交的报告')
-    _perform(engine, story, 'submit_report', report(1))
-    engine.run(attach_report_pdf, user=story.engineer['user'])
+    _perform(runner, story, 'submit_report', report(1))
+    runner.run(attach_report_pdf, user=story.engineer['user'])
     if story.variant == 'report_rejected':
-        _perform(engine, story, 'reject_report', {
+        _perform(runner, story, 'reject_report', {
                 'reason': '报告缺少原始数据和计量器具的校准证书编号，'
                 '请补充后重新提交。'}, actor='customer')
         if story.target == 'work':
             return
         report_text += '（已补充原始数据和校准证书编号。）'
-        _perform(engine, story, 'submit_report', report(2))
-        engine.run(attach_report_pdf, user=story.engineer['user'])
+        _perform(runner, story, 'submit_report', report(2))
+        runner.run(attach_report_pdf, user=story.engineer['user'])
     if story.target == 'report':
         return
-    _perform(engine, story, 'confirm_report', actor='customer')
+    _perform(runner, story, 'confirm_report', actor='customer')
     if story.target == 'rating':
         return
-    _perform(engine, story, 'rate', {'ratings': {
+    _perform(runner, story, 'rate', {'ratings': {
                 'attitude': rng.choice([4, 5, 5]),
                 'quality': rng.choice([4, 5, 5]),
                 'overall': rng.choice([4, 5]),
                 'comment': rng.choice(RATING_COMMENTS)}}, actor='customer')
 
 
-def _summary(engine):
+def _summary(runner):
     """Task ID, type, current step and state of every order, read back
     through the models in Chinese"""
     from trytond.pool import Pool
@@ -1001,7 +1007,7 @@ def _summary(engine):
                     if o.step else ''),
                 'state': o.state, 'hint': o.hint,
                 } for o in orders]
-    return engine.run(read)
+    return runner.run(read)
 
 
 # ---------------------------------------------------------------------------
@@ -1080,17 +1086,17 @@ def build_demo(db_name='demo', data_path=None, config_file=DEFAULT_CONFIG,
     if db_name not in Pool.database_list():
         Pool(db_name).init()
 
-    engine = Engine(db_name)
-    master = _setup_master_data(engine, passwords)
-    engine.company_id = master['company']
-    sessions = _customer_sessions(engine, master['customers'])
+    runner = Runner(db_name)
+    master = _setup_master_data(runner, passwords)
+    runner.company_id = master['company']
+    sessions = _customer_sessions(runner, master['customers'])
     stories = _stories(master)
     for story in stories:
         story.session = sessions[story.customer['web_user']]
-        _create_order(engine, master, story)
-        _advance(engine, master, story)
-    orders = _summary(engine)
-    print_(f'  {len(orders)} orders through {engine.transactions} '
+        _create_order(runner, master, story)
+        _advance(runner, master, story)
+    orders = _summary(runner)
+    print_(f'  {len(orders)} orders through {runner.transactions} '
         f'transactions ({time.monotonic() - started:.0f} s)')
 
     url = server_url()

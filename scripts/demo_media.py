@@ -16,7 +16,7 @@ import random
 import shutil
 import subprocess
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 _CJK_PATTERNS = [
     '/usr/share/fonts/**/NotoSansCJK*.tt[fc]',
@@ -260,9 +260,6 @@ def photo(instrument, kind='generic', purpose='fault', stamp=None,
             (width - 65, 130)], fill=(20, 160, 60), width=12)
         draw.text((width - 200, 260), f.text('已完成', 'Completed'),
             font=f(30), fill=(20, 140, 60))
-    # slight softness, like a phone camera
-    image = image.filter(ImageFilter.SMOOTH)
-    draw = ImageDraw.Draw(image)
     stamp = stamp or dt.datetime.now().strftime('%Y-%m-%d %H:%M')
     draw.text((width - 330, height - 46), stamp, font=f(26),
         fill=(255, 200, 40))

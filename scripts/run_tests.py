@@ -104,7 +104,9 @@ def postgresql_answers(uri, env):
     except subprocess.TimeoutExpired:
         return False, 'timed out'
     if result.returncode:
-        return False, (result.stderr.strip().splitlines() or ['?'])[-1]
+        lines = [l.strip() for l in result.stderr.splitlines() if l.strip()]
+        errors = [l for l in lines if 'Error' in l] or lines or ['?']
+        return False, errors[-1]
     return True, ''
 
 

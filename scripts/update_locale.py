@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Update the translation file of instrument_service from its sources.
+"""Update the translation files of the modules in addons/ from their sources.
 
 Tryton itself lists what is translatable: the module is activated in a
 throwaway SQLite database and its template is exported the way
@@ -10,6 +10,7 @@ empty.  The entries still lacking a translation are listed; the exit code
 is 1 when there are any.
 
     .venv/bin/python scripts/update_locale.py [--lang zh_CN] [--check]
+        [--module instrument_service_api]
 """
 import argparse
 import sys
@@ -18,11 +19,11 @@ from pathlib import Path
 
 import polib
 
-MODULE = 'instrument_service'
-LOCALE = Path(__file__).resolve().parents[1] / 'addons' / MODULE / 'locale'
+ADDONS = Path(__file__).resolve().parents[1] / 'addons'
+MODULES = sorted(p.parent.name for p in ADDONS.glob('*/tryton.cfg'))
 
 
-def export_template(lang):
+def export_template(module, lang):
     "Return the module's translation template exported by Tryton"
     with tempfile.TemporaryDirectory() as path:
         # The backend is chosen on import, so configure before importing it
@@ -37,7 +38,7 @@ def export_template(lang):
         Path(path, name + '.sqlite').touch()
         backend.Database(name).init()
         pool = Pool(name)
-        pool.init(update=['ir', 'res', MODULE], lang=['en', lang],
+        pool.init(update=['ir', 'res', module], lang=['en', lang],
             activatedeps=True)
         with Transaction().start(name, 0):
             Lang = pool.get('ir.lang')
@@ -56,7 +57,7 @@ def export_template(lang):
                 session_id, _, _ = Wizard.create()
                 Wizard.execute(session_id, data, state)
                 Wizard.delete(session_id)
-            content = Translation.translation_export(lang, MODULE)
+            content = Translation.translation_export(lang, module)
         Pool.stop(name)
         backend.Database(name).close()
     return polib.pofile(content.decode('utf-8'), wrapwidth=78)
@@ -79,18 +80,13 @@ def merge(template, current):
     return template
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--lang', default='zh_CN')
-    parser.add_argument('--check', action='store_true',
-        help="do not write the file; fail if it is not up to date")
-    args = parser.parse_args()
-
+def update(module, lang, check):
+    "Update (or with check, compare) the file of module; return the status"
     from trytond.ir.translation import TrytonPOFile
 
-    filename = LOCALE / f'{args.lang}.po'
+    filename = ADDONS / module / 'locale' / f'{lang}.po'
     current = polib.pofile(str(filename)) if filename.exists() else []
-    template = merge(export_template(args.lang), current)
+    template = merge(export_template(module, lang), current)
     # Written the way Tryton writes its exports, so diffs stay small
     pofile = TrytonPOFile(wrapwidth=78)
     pofile.metadata = {'Content-Type': 'text/plain; charset=utf-8'}
@@ -100,7 +96,7 @@ def main():
 
     old_content = filename.read_text('utf-8') if filename.exists() else None
     status = 0
-    if args.check:
+    if check:
         if content != old_content:
             print(f"{filename} is not up to date", file=sys.stderr)
             status = 1
@@ -111,10 +107,31 @@ def main():
 
     missing = [e for e in pofile if not e.msgstr or 'fuzzy' in e.flags]
     for entry in missing:
-        print(f"{entry.msgctxt}\t{entry.msgid!r}")
-    print(f"{len(pofile)} entries, {len(missing)} without translation",
-        file=sys.stderr)
+        print(f"{module}\t{entry.msgctxt}\t{entry.msgid!r}")
+    print(f"{module}: {len(pofile)} entries, {len(missing)} without "
+        "translation", file=sys.stderr)
     return 1 if missing else status
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--lang', default='zh_CN')
+    parser.add_argument('--module', choices=MODULES, action='append',
+        help="only this module (repeatable); all of addons/ by default")
+    parser.add_argument('--check', action='store_true',
+        help="do not write the files; fail if one is not up to date")
+    args = parser.parse_args()
+    # One process per module: the Pool is set up once per process
+    modules = args.module or MODULES
+    if len(modules) > 1:
+        import subprocess
+        status = 0
+        for module in modules:
+            command = [sys.executable, __file__, '--lang', args.lang,
+                '--module', module] + (['--check'] if args.check else [])
+            status |= subprocess.call(command)
+        return status
+    return update(modules[0], args.lang, args.check)
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from trytond import backend
 from trytond.i18n import gettext
 from trytond.model import (
     ChatMixin, Index, ModelSQL, ModelView, Unique, fields)
@@ -142,6 +143,28 @@ class Order(ChatMixin, ModelSQL, ModelView):
                     'depends': ['state'],
                     },
                 })
+
+    @classmethod
+    def lock(cls, records=None):
+        """Lock the orders before changing them, so that of two concurrent
+        transactions (two engineers accepting) the second one reads what
+        the first one wrote.
+
+        SQLite has no row locks (ModelSQL.lock does nothing there): take
+        the database's write lock at once instead, which makes concurrent
+        writers wait for this transaction, and forget what was read
+        before, which may be stale."""
+        super().lock(records)
+        transaction = Transaction()
+        if backend.name == 'sqlite' and not transaction.readonly:
+            table = cls.__table__()
+            cursor = transaction.connection.cursor()
+            # Any writing statement opens the IMMEDIATE transaction
+            cursor.execute(*table.update(
+                    [table.id], [table.id], where=table.id == -1))
+            for cache in transaction.cache.values():
+                cache.clear()
+            transaction.counter += 1
 
     @classmethod
     def default_company(cls):

@@ -8,6 +8,8 @@ which is what the OpenAPI document is generated from."""
 import datetime as dt
 import json
 import logging
+import math
+import random
 import re
 import time
 from dataclasses import dataclass, field
@@ -40,8 +42,12 @@ UPLOAD_MAX_SIZE = 10 * 1024 * 1024
 # multipart framing around a 10 MB file
 UPLOAD_REQUEST_MAX_SIZE = UPLOAD_MAX_SIZE + 64 * 1024
 TIMEZONE = ZoneInfo('Asia/Shanghai')
+# Characters that do not belong in text: all controls but tab and newlines
+CONTROL = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
 
 ROUTES = []
+# The largest id of a record: the database's integer
+MAX_ID = 2 ** 31 - 1
 
 
 class APIError(Exception):
@@ -178,12 +184,19 @@ def authenticate_engineer(request, token):
     from trytond import security
     try:
         _, user_id, key = token.split('.', 2)
-        user_id = int(user_id)
+        user_id = int_arg(user_id)
     except ValueError:
+        return None
+    if not user_id or user_id > MAX_ID or not key:
         return None
     context = {'_request': {'remote_addr': request.remote_addr}}
     # security.check returns the user when the session is valid
-    if security.check(database_name(), user_id, key, context=context):
+    try:
+        valid = security.check(database_name(), user_id, key,
+            context=context)
+    except backend.DatabaseOperationalError:
+        raise BusyError()
+    if valid:
         return user_id, key
 
 
@@ -197,27 +210,36 @@ def run(request, func, auth, readonly):
         auth = 'engineer' if token and token.startswith('e.') else 'customer'
     if auth == 'engineer':
         if not token or not token.startswith('e.'):
-            raise error(401, 'unauthorized', 'msg_unauthorized')
+            raise unauthorized()
         engineer = authenticate_engineer(request, token)
         if not engineer:
-            raise error(401, 'unauthorized', 'msg_unauthorized')
+            raise unauthorized()
     elif auth == 'customer':
         if not token or not token.startswith('c.'):
-            raise error(401, 'unauthorized', 'msg_unauthorized')
+            raise unauthorized()
+        customer = authenticate_customer(request, token[2:])
+        if not customer:
+            raise unauthorized()
     context = {
         'language': language(request),
         '_request': {'remote_addr': request.remote_addr},
         }
     user = engineer[0] if engineer else 0
-    retry = config.getint('database', 'retry')
-    extras, count = {}, 0
+    extras = {}
+    busy = Busy()
     while True:
-        with Transaction().start(database_name(), user, readonly=readonly,
-                context=context, **extras) as transaction:
+        try:
+            # Locking the records of a restarted transaction may fail here
+            transaction = Transaction().start(database_name(), user,
+                readonly=readonly, context=context, **extras)
+        except backend.DatabaseOperationalError:
+            busy.wait()
+            continue
+        with transaction:
             try:
                 caller = None
                 if auth == 'customer':
-                    caller = _customer(pool, token[2:])
+                    caller = _customer(pool, customer, token)
                     if caller is None:
                         raise error(401, 'unauthorized', 'msg_unauthorized')
                 elif auth == 'engineer':
@@ -230,29 +252,107 @@ def run(request, func, auth, readonly):
                 transaction.rollback()
                 e.fix(extras)
                 continue
-            except backend.DatabaseOperationalError:
+            except (backend.DatabaseOperationalError, RetryTransaction):
                 transaction.rollback()
-                if count < retry and not readonly:
-                    count += 1
-                    time.sleep(0.02 * count)
-                    continue
-                raise APIError(503, 'busy', gettext(
-                        'instrument_service_api.msg_busy'),
-                    headers={'Retry-After': '1'})
-            except APIError:
-                transaction.rollback()
-                raise
+                busy.wait()
+                continue
             except Exception:
                 transaction.rollback()
                 raise
 
 
-def _customer(pool, key):
-    Session = pool.get('web.user.session')
-    web_user = Session.get_user(key)
-    if web_user and web_user.active:
-        Session.reset(key)
-        return Caller('customer', key, web_user=web_user)
+class Busy:
+    """The retries of a request whose transaction met a lock or a
+    serialization failure: at least [database] retry of them and, beyond,
+    as many as fit in [instrument_service_api] busy_timeout seconds (10 by
+    default), because a request that loses a race (twenty engineers
+    accepting one order) must wait for the winner and then get its answer,
+    not a 503. Then a 503 busy."""
+
+    def __init__(self):
+        self.count = 0
+        self.retry = config.getint('database', 'retry')
+        self.deadline = time.monotonic() + config.getfloat(
+            'instrument_service_api', 'busy_timeout', default=10)
+
+    def wait(self):
+        self.count += 1
+        delay = min(0.01 * 2 ** min(self.count, 5), 0.25) * (
+            0.5 + random.random())
+        if self.count > self.retry and (
+                time.monotonic() + delay > self.deadline):
+            logger.warning("gave up after %s retries", self.count - 1)
+            raise BusyError()
+        time.sleep(delay)
+
+
+class PendingError(Exception):
+    """An APIError raised outside of any transaction, whose message is
+    translated when it is answered"""
+
+    def __init__(self, status, code, message_id, **variables):
+        super().__init__(message_id)
+        self.status = status
+        self.code = code
+        self.message_id = message_id
+        self.variables = variables
+
+
+def unauthorized():
+    return PendingError(401, 'unauthorized', 'msg_unauthorized')
+
+
+class RetryTransaction(Exception):
+    """Raised by an operation that met the write of a concurrent request
+    (a unique key): run it again in a new transaction, which sees it"""
+
+
+class BusyError(Exception):
+    "The retries of a request are exhausted: answered 503 busy"
+
+
+def authenticate_customer(request, key):
+    """Check a customer token against web.user.session in a transaction of
+    its own (the request's may be read-only): drop it when expired, push its
+    expiry on now and then, and return the id of its active web user"""
+    pool = get_pool()
+    context = {'_request': {'remote_addr': request.remote_addr}}
+    for count in range(config.getint('database', 'retry'), -1, -1):
+        with Transaction().start(database_name(), 0, context=context) \
+                as transaction:
+            Session = pool.get('web.user.session')
+            try:
+                sessions = Session.search([('key', '=', key)], limit=1)
+                if not sessions:
+                    return None
+                session, = sessions
+                if session.expired:
+                    Session.delete(sessions)
+                    transaction.commit()
+                    return None
+                if not session.user.active:
+                    return None
+                # Like ir.session, write the session at most once in a
+                # tenth of its lifetime
+                age = dt.datetime.now() - session.last_modified_at
+                if age > Session.timeout() / 10:
+                    Session.write(sessions, {})
+                    transaction.commit()
+                return session.user.id
+            except backend.DatabaseOperationalError:
+                transaction.rollback()
+                if count:
+                    time.sleep(0.02)
+                    continue
+                raise BusyError()
+
+
+def _customer(pool, web_user_id, token):
+    "The customer caller; its token is the whole bearer token, c.<key>"
+    WebUser = pool.get('web.user')
+    web_user = WebUser(web_user_id)
+    if web_user.active:
+        return Caller('customer', token, web_user=web_user)
 
 
 def _engineer(pool, user_id, token):
@@ -309,6 +409,10 @@ def route(method, path, *, auth, summary, tag, request=None,
         def endpoint(request, **kwargs):
             started = time.monotonic()
             try:
+                if any(v > MAX_ID for v in kwargs.values()):
+                    # No record has such an id (nor can the database
+                    # search for it)
+                    raise PendingError(404, 'not_found', 'msg_not_found')
                 result = run(request,
                     lambda caller: func(request, caller, **kwargs),
                     auth, readonly)
@@ -327,10 +431,20 @@ def route(method, path, *, auth, summary, tag, request=None,
                 return json_response(body, status)
             except APIError as e:
                 return e.response()
+            except PendingError as e:
+                return _translated(request, e.status, e.code, e.message_id,
+                    **e.variables)
+            except BusyError:
+                response = _translated(request, 503, 'busy', 'msg_busy')
+                response.headers['Retry-After'] = '1'
+                return response
             except RequestEntityTooLarge:
-                return _translated(request, 413, 'file_too_large',
-                    'msg_request_too_large',
-                    size=UPLOAD_MAX_SIZE // (1024 * 1024))
+                if multipart:
+                    return _translated(request, 413, 'file_too_large',
+                        'msg_request_too_large',
+                        size=UPLOAD_MAX_SIZE // (1024 * 1024))
+                return _translated(request, 413, 'request_too_large',
+                    'msg_json_too_large', size=JSON_MAX_SIZE // 1024)
             except RateLimitException:
                 return _translated(request, 429, 'rate_limited',
                     'msg_rate_limited')
@@ -373,18 +487,25 @@ def body(request, schema_name=None):
     if not request.mimetype == 'application/json':
         raise error(415, 'unsupported_media_type', 'msg_json_expected')
     try:
-        data = json.loads(request.get_data(cache=True) or b'null')
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(request.get_data(cache=True) or b'null',
+            parse_constant=_not_json)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise error(400, 'invalid_json', 'msg_invalid_json')
     if not isinstance(data, dict):
         raise error(400, 'invalid_json', 'msg_json_object_expected')
     return data
 
 
-def check_fields(data, spec):
+def _not_json(constant):
+    "NaN and Infinity are Python's, not JSON"
+    raise ValueError(constant)
+
+
+def check_fields(data, spec, prefix=''):
     """Check data against spec: {name: (type, required)}; type is one of
     str, int, number, bool, list, dict, datetime, decimal. Return the
-    values converted, or raise a 422 listing every bad field."""
+    values converted, or raise a 422 listing every bad field, named with
+    prefix (e.g. "lines[0].") when data is nested in the request."""
     problems = {}
     result = {}
     for name, (kind, required) in spec.items():
@@ -397,21 +518,28 @@ def check_fields(data, spec):
         try:
             result[name] = _convert(value, kind, name)
         except (TypeError, ValueError, ArithmeticError):
-            problems[name] = kind
+            problems[name] = 'str' if kind == 'str_blank' else kind
         except APIError as e:
             problems.update(e.fields)
     unknown = set(data) - set(spec)
     for name in sorted(unknown):
         problems[name] = 'unknown'
     if problems:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields=problems, names=', '.join(sorted(problems)))
+        raise invalid_fields(
+            {prefix + name: kind for name, kind in problems.items()})
     return result
+
+
+def invalid_fields(problems):
+    "The 422 that names each field in error and what it should be"
+    return error(422, 'invalid_field', 'msg_invalid_fields',
+        fields=problems, names=', '.join(sorted(problems)))
 
 
 def _convert(value, kind, name):
     if kind in {'str', 'str_blank'}:
-        if not isinstance(value, str):
+        # Control characters (NUL above all) are no text
+        if not isinstance(value, str) or CONTROL.search(value):
             raise TypeError
         return value.strip()
     if kind == 'int':
@@ -421,6 +549,8 @@ def _convert(value, kind, name):
     if kind == 'number':
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError
+        if not math.isfinite(float(value)):
+            raise ValueError
         return float(value)
     if kind == 'bool':
         if not isinstance(value, bool):
@@ -429,12 +559,13 @@ def _convert(value, kind, name):
     if kind == 'ids':
         if (not isinstance(value, list) or not all(
                     isinstance(i, int) and not isinstance(i, bool)
-                    for i in value)):
+                    and 0 < i <= MAX_ID for i in value)):
             raise TypeError
         return value
     if kind == 'strings':
         if (not isinstance(value, list)
-                or not all(isinstance(i, str) for i in value)):
+                or not all(isinstance(i, str) and not CONTROL.search(i)
+                    for i in value)):
             raise TypeError
         return value
     if kind == 'list':
@@ -449,7 +580,7 @@ def _convert(value, kind, name):
         return parse_datetime(value, name)
     if kind == 'decimal':
         if not isinstance(value, str) or not re.fullmatch(
-                r'\d{1,12}(\.\d{1,2})?', value):
+                r'[0-9]{1,12}(\.[0-9]{1,2})?', value):
             raise ValueError
         return Decimal(value)
     raise ValueError(kind)
@@ -465,24 +596,35 @@ def page_args(request, max_size=100):
         if raw is None:
             values[name] = default
             continue
-        if not raw.isdigit() or not low <= int(raw) <= high:
+        value = int_arg(raw)
+        if value is None or not low <= value <= high:
             problems[name] = 'int %s..%s' % (low, high)
         else:
-            values[name] = int(raw)
+            values[name] = value
     if problems:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields=problems, names=', '.join(sorted(problems)))
+        raise invalid_fields(problems)
     return values['page'], values['page_size']
+
+
+def int_arg(raw):
+    "The integer a query argument writes in ASCII digits, or None"
+    if raw is None or not re.fullmatch('[0-9]{1,18}', raw):
+        return None
+    return int(raw)
 
 
 @app.route(PREFIX + '/<path:rest>',
     methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
 def not_found(request, rest):
-    "Unknown API paths and methods answer in JSON too"
+    """Unknown API paths and methods answer in JSON too: 405 with the
+    allowed methods for a known path, 404 for any other path and for ids
+    beyond any record's"""
     path = '/' + rest
-    for spec in ROUTES:
-        pattern = '^' + re.sub(r'\{\w+\}', r'\\d+', spec.path) + '$'
-        if re.match(pattern, path):
-            return APIError(405, 'method_not_allowed',
-                "Method not allowed").response()
-    return APIError(404, 'not_found', "Not found").response()
+    methods = {spec.method for spec in ROUTES
+        if re.fullmatch(re.sub(r'\{\w+\}', '[0-9]+', spec.path), path)}
+    if methods and request.method not in methods:
+        response = _translated(request, 405, 'method_not_allowed',
+            'msg_method_not_allowed')
+        response.headers['Allow'] = ', '.join(sorted(methods))
+        return response
+    return _translated(request, 404, 'not_found', 'msg_not_found')

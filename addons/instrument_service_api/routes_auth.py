@@ -10,13 +10,16 @@ import hmac
 import logging
 import secrets
 
+from trytond import backend
 from trytond.config import config
+from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
 from . import wechat
 from .api import (
-    body, check_fields, customer_token, engineer_token, error, route)
+    body, check_fields, customer_token, database_name, engineer_token, error,
+    route)
 from .routes_customer import PHONE
 
 logger = logging.getLogger(__name__)
@@ -48,7 +51,14 @@ def _find_or_create(domain, values):
         if users:
             return users[0], False
         web_user = WebUser(**values)
-        web_user.save()
+        try:
+            web_user.save()
+        except SQLConstraintError:
+            # Another login created the same customer at the same moment:
+            # the route frame retries the request in a new transaction,
+            # which finds it
+            raise backend.DatabaseOperationalError(
+                "customer created concurrently")
         return web_user, True
 
 
@@ -61,7 +71,12 @@ def wechat_login(request, caller):
     if len(values['code']) > 128:
         raise error(422, 'invalid_field', 'msg_invalid_fields',
             fields={'code': 'str ..128'}, names='code')
-    openid, _ = wechat.code2session(values['code'])
+    # A code is valid once: a retry of the transaction reuses the answer
+    key = 'instrument_service_api.wechat'
+    if request.environ.get(key, (None,))[0] != values['code']:
+        request.environ[key] = (
+            values['code'], wechat.code2session(values['code']))
+    openid, _ = request.environ[key][1]
     web_user, is_new = _find_or_create(
         [('wechat_openid', '=', openid)], {'wechat_openid': openid})
     if not web_user.active:
@@ -70,8 +85,17 @@ def wechat_login(request, caller):
 
 
 def dev_login_enabled():
-    return config.getboolean('instrument_service_api', 'dev_login',
-        default=False)
+    """Whether the development login is on: [instrument_service_api]
+    dev_login is true, or names the API database (a comma-separated list
+    of database names turns it on for those databases only, e.g. demo)"""
+    value = (config.get('instrument_service_api', 'dev_login', default='')
+        or '').strip()
+    if value.lower() in {'1', 'true', 'yes', 'on'}:
+        return True
+    if value.lower() in {'', '0', 'false', 'no', 'off'}:
+        return False
+    names = {n.strip() for n in value.split(',') if n.strip()}
+    return database_name() in names
 
 
 def _code_hash(phone, code):

@@ -8,7 +8,9 @@ import re
 
 from werkzeug.wrappers import Response
 
+from trytond import backend
 from trytond.config import config
+from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
@@ -16,7 +18,9 @@ from trytond.modules.instrument_service.order_type import (
     FILE_FIELDS, LINE_FIELDS, ORDER_TYPES, REQUIRED)
 
 from . import files
-from .api import body, check_fields, error, page_args, route
+from .api import (
+    RetryTransaction, body, check_fields, error, invalid_fields, page_args,
+    route)
 from .serialize import file_view, order_detail, order_summary
 from .user import CONTACT_FIELDS
 
@@ -210,16 +214,20 @@ def _fingerprint(data):
 
 def _check_contact(contact):
     values = check_fields(contact, {f: ('str', f in {
-                    'name', 'company', 'phone'}) for f in CONTACT_FIELDS})
+                    'name', 'company', 'phone'}) for f in CONTACT_FIELDS},
+        prefix='contact.')
+    _check_phone_email(values)
+    return values
+
+
+def _check_phone_email(contact):
     problems = {}
-    if values.get('phone') and not PHONE.match(values['phone']):
+    if contact.get('phone') and not PHONE.match(contact['phone']):
         problems['contact.phone'] = 'phone'
-    if values.get('email') and not EMAIL.match(values['email']):
+    if contact.get('email') and not EMAIL.match(contact['email']):
         problems['contact.email'] = 'email'
     if problems:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields=problems, names=', '.join(problems))
-    return values
+        raise invalid_fields(problems)
 
 
 def _check_line(order_type, line, index):
@@ -230,17 +238,8 @@ def _check_line(order_type, line, index):
     if form.keys() & FILE_FIELDS:
         spec['files'] = ('ids', False)
     if not isinstance(line, dict):
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields={'lines[%s]' % index: 'object'}, names='lines')
-    try:
-        values = check_fields(line, spec)
-    except Exception as e:
-        fields_ = getattr(e, 'fields', None)
-        if fields_ is None:
-            raise
-        e.fields = {'lines[%s].%s' % (index, k): v
-            for k, v in fields_.items()}
-        raise
+        raise invalid_fields({'lines[%s]' % index: 'object'})
+    values = check_fields(line, spec, prefix='lines[%s].' % index)
     problems = {}
     if 'quantity' in values and not 1 <= values['quantity'] <= 9999:
         problems['lines[%s].quantity' % index] = 'int 1..9999'
@@ -253,8 +252,7 @@ def _check_line(order_type, line, index):
     if len(values.get('files', [])) > MAX_FILES:
         problems['lines[%s].files' % index] = 'max %s' % MAX_FILES
     if problems:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields=problems, names=', '.join(problems))
+        raise invalid_fields(problems)
     return values
 
 
@@ -275,8 +273,7 @@ def _claim_files(caller, file_ids, images_only, index):
                 'image/'):
             problems['lines[%s].files' % index] = 'images only'
     if problems:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields=problems, names=', '.join(problems))
+        raise invalid_fields(problems)
     return attachments
 
 
@@ -298,7 +295,6 @@ def submit_order(request, caller):
         raise error(422, 'invalid_field', 'msg_idempotency_key',
             fields={'Idempotency-Key': 'required, 1..100 characters'})
     fingerprint = _fingerprint(data)
-    # The key is written first so that a concurrent retry waits for it
     existing = Key.search([
             ('web_user', '=', caller.web_user.id), ('key', '=', key)],
         limit=1)
@@ -307,18 +303,27 @@ def submit_order(request, caller):
             raise error(422, 'idempotency_key_reused',
                 'msg_idempotency_key_reused')
         return order_detail(existing[0].order, 'customer'), 200
+    # The key is written first so that a concurrent retry (a double tap)
+    # waits for this transaction: when it commits, the retry meets the key,
+    # starts again and answers with this order; when it fails, the key goes
+    # with it and the retry carries on
+    idempotency = Key(web_user=caller.web_user, key=key,
+        fingerprint=fingerprint)
+    try:
+        with without_check_access():
+            idempotency.save()
+    except (SQLConstraintError, backend.DatabaseIntegrityError):
+        raise RetryTransaction()
 
     values = check_fields(data, {
             'type': ('str', True), 'contact': ('dict', True),
             'lines': ('list', True)})
     order_type = values['type']
     if order_type not in LINE_FIELDS:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields={'type': ', '.join(LINE_FIELDS)}, names='type')
+        raise invalid_fields({'type': ', '.join(LINE_FIELDS)})
     contact = _check_contact(values['contact'])
     if not 1 <= len(values['lines']) <= MAX_LINES:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields={'lines': '1..%s items' % MAX_LINES}, names='lines')
+        raise invalid_fields({'lines': '1..%s items' % MAX_LINES})
     lines = [_check_line(order_type, line, i)
         for i, line in enumerate(values['lines'])]
     images_only = 'photos' in LINE_FIELDS[order_type]
@@ -333,9 +338,6 @@ def submit_order(request, caller):
     if not companies:
         raise error(503, 'not_configured', 'msg_no_company')
     with without_check_access():
-        idempotency = Key(web_user=caller.web_user, key=key,
-            fingerprint=fingerprint)
-        idempotency.save()
         order = Order(
             company=companies[0], type=order_type,
             customer=caller.web_user, lines=lines,
@@ -377,8 +379,7 @@ def my_orders(request, caller):
             problems['type'] = ', '.join(LINE_FIELDS)
         domain.append(('type', '=', order_type))
     if problems:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields=problems, names=', '.join(problems))
+        raise invalid_fields(problems)
     total = Order.search_count(domain)
     orders = Order.search(domain, offset=(page - 1) * size, limit=size)
     return {
@@ -464,15 +465,9 @@ def profile(request, caller):
 def update_profile(request, caller):
     data = check_fields(body(request), {'contact': ('dict', True)})
     contact = check_fields(data['contact'],
-        {f: ('str_blank', False) for f in CONTACT_FIELDS})
-    problems = {}
-    if contact.get('phone') and not PHONE.match(contact['phone']):
-        problems['contact.phone'] = 'phone'
-    if contact.get('email') and not EMAIL.match(contact['email']):
-        problems['contact.email'] = 'email'
-    if problems:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields=problems, names=', '.join(problems))
+        {f: ('str_blank', False) for f in CONTACT_FIELDS},
+        prefix='contact.')
+    _check_phone_email(contact)
     web_user = caller.web_user
     for fname in CONTACT_FIELDS:
         if fname in contact:

@@ -10,7 +10,9 @@ from trytond.pool import Pool
 from trytond.transaction import without_check_access
 
 from . import files
-from .api import Waiter, body, check_fields, error, page_args, route
+from .api import (
+    Waiter, body, check_fields, error, int_arg, invalid_fields, page_args,
+    route)
 from .serialize import (
     file_view, inbox_view, notification_view, order_detail, order_summary)
 
@@ -111,9 +113,7 @@ def tasks(request, caller):
     state = request.args.get('state')
     if state:
         if state not in {'in_progress', 'done', 'cancelled'}:
-            raise error(422, 'invalid_field', 'msg_invalid_fields',
-                fields={'state': 'in_progress, done, cancelled'},
-                names='state')
+            raise invalid_fields({'state': 'in_progress, done, cancelled'})
         domain.append(('state', '=', state))
     total = Order.search_count(domain)
     orders = Order.search(domain, offset=(page - 1) * size, limit=size,
@@ -168,12 +168,10 @@ def submit_step(request, caller, order_id):
     values = check_fields(data, {'action': ('str', True), **STEP_FIELDS})
     action = values.pop('action')
     if action not in ENGINEER_ACTIONS:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields={'action': ', '.join(sorted(ENGINEER_ACTIONS))},
-            names='action')
+        raise invalid_fields({'action': ', '.join(sorted(ENGINEER_ACTIONS))})
     if 'check_in' in values:
         values['check_in'] = check_fields(values['check_in'],
-            CHECK_IN_FIELDS)
+            CHECK_IN_FIELDS, prefix='check_in.')
     order = task(caller, order_id)
     Order.perform([order], action, values)
     return order_detail(Order(order.id), 'engineer')
@@ -239,10 +237,10 @@ def _int_arg(request, name, default, low, high):
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields={name: 'int %s..%s' % (low, high)}, names=name)
-    return int(raw)
+    value = int_arg(raw)
+    if value is None or not low <= value <= high:
+        raise invalid_fields({name: 'int %s..%s' % (low, high)})
+    return value
 
 
 @route('GET', '/engineer/notifications/wait', auth='engineer',

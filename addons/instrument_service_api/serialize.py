@@ -97,8 +97,9 @@ def order_detail(order, role):
             } for line in order.lines]
     view['progress'] = _progress(order, role)
     if role == 'customer':
-        view['can_cancel'] = order.state in {'submitted', 'in_progress'} and (
-            not order.step or order.step.customer_can_cancel)
+        view['can_cancel'] = bool(
+            order.state in {'submitted', 'in_progress'}
+            and (not order.step or order.step.customer_can_cancel))
     return view
 
 

@@ -58,6 +58,11 @@ def code2session(code):
     if not isinstance(answer, dict):
         raise error(502, 'wechat_unavailable', 'msg_wechat_unavailable')
     errcode = answer.get('errcode') or 0
+    if isinstance(errcode, str) and errcode.lstrip('-').isdigit():
+        errcode = int(errcode)
+    if isinstance(errcode, bool) or not isinstance(errcode, int):
+        # Not WeChat's protocol
+        raise error(502, 'wechat_unavailable', 'msg_wechat_unavailable')
     if errcode:
         logger.info("jscode2session refused: %s %s", errcode,
             answer.get('errmsg'))

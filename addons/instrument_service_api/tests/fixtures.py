@@ -2,8 +2,10 @@
 # The COPYRIGHT file at the top level of this repository contains the full
 # copyright notices and license terms.
 """Fill a test database with the service company and its staff; run by the
-test server in its own process: fixtures.py CONFIG DATABASE ENGINEERS.
-Prints the people as JSON on its last line."""
+test server in its own process: fixtures.py CONFIG DATABASE ENGINEERS
+[TYPES], TYPES being a JSON object of engineer index -> the order types that
+engineer takes (all types otherwise). Prints the people as JSON on its last
+line."""
 import json
 from decimal import Decimal
 import secrets
@@ -12,7 +14,7 @@ import sys
 from trytond.config import config
 
 
-def main(config_path, database, engineers):
+def main(config_path, database, engineers, engineer_types=None):
     config.update_etc(config_path)
     from trytond.pool import Pool
     from trytond.transaction import Transaction
@@ -58,7 +60,8 @@ def main(config_path, database, engineers):
                 party=Party(name="工程师%02d" % index), company=company)
             employee.party.save()
             employee.save()
-            Engineer(employee=employee, order_types=order_types).save()
+            Engineer(employee=employee, order_types=(engineer_types or {}).get(
+                    str(index), order_types)).save()
             people['engineers'].append(
                 user('engineer%02d' % index, 'group_engineer', employee))
         people['dispatcher'] = user('dispatcher', 'group_dispatcher')
@@ -67,4 +70,5 @@ def main(config_path, database, engineers):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]),
+        json.loads(sys.argv[4]) if len(sys.argv) > 4 else None)

@@ -41,11 +41,16 @@ class WeChatStub:
     protocol: GET /sns/jscode2session?appid&secret&js_code&grant_type.
 
     A code 'openid:<x>' logs in user x; a code 'errcode:<n>' answers that
-    error code; 'down' closes the connection. calls lists the queries."""
+    error code; 'down' closes the connection. calls lists the queries.
+
+    Not WeChat's protocol, for the failures: 'garbage' answers text that
+    is not JSON, 'array' a JSON array, 'http:<n>' the HTTP status n with an
+    HTML page. session_keys lists the session_key of every success."""
 
     def __init__(self, secret):
         self.secret = secret
         self.calls = []
+        self.session_keys = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,11 +71,28 @@ class WeChatStub:
                         or query.get('grant_type')
                         != 'authorization_code'):
                     answer = {'errcode': 40013, 'errmsg': 'invalid appid'}
+                elif code.startswith('http:'):
+                    data = b'<html><body>Bad Gateway</body></html>'
+                    self.send_response(int(code[len('http:'):]))
+                    self.send_header('Content-Type', 'text/html')
+                    self.send_header('Content-Length', str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                elif code in {'garbage', 'array'}:
+                    data = (b'<xml>oops' if code == 'garbage' else b'[]')
+                    self.send_response(200)
+                    self.send_header('Content-Type', 'text/plain')
+                    self.send_header('Content-Length', str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 elif code.startswith('openid:'):
                     answer = {
                         'openid': code[len('openid:'):],
                         'session_key': secrets.token_urlsafe(16),
                         }
+                    stub.session_keys.append(answer['session_key'])
                 elif code.startswith('errcode:'):
                     answer = {'errcode': int(code[len('errcode:'):]),
                         'errmsg': 'stub error'}
@@ -103,8 +125,11 @@ class WeChatStub:
 class APIServer:
     "A trytond process serving a fresh database with the API"
 
-    def __init__(self, engineers=3, config=None):
+    def __init__(self, engineers=3, config=None, engineer_types=None):
+        """engineers: how many engineers to create; engineer_types: index ->
+        the order types that engineer takes (all types otherwise)"""
         self.engineers = engineers
+        self.engineer_types = engineer_types or {}
         self.extra_config = config or {}
         self.uri = os.environ.get('TRYTOND_DATABASE__URI', 'sqlite://')
         self.backend = 'postgresql' if self.uri.startswith('postgres') \
@@ -124,7 +149,9 @@ class APIServer:
             'database': {
                 'uri': self.uri,
                 'path': os.path.join(self.directory, 'db'),
-                'retry': '10',
+                # [database] retry stays at Tryton's default (5), as in
+                # production: the API waits for locks within its own
+                # [instrument_service_api] busy_timeout
                 },
             'web': {'listen': '127.0.0.1:%s' % self.port},
             'session': {'timeout': '3600'},
@@ -138,6 +165,10 @@ class APIServer:
             }
         for section, values in self.extra_config.items():
             sections.setdefault(section, {}).update(values)
+            # None leaves the option out
+            for key, value in list(sections[section].items()):
+                if value is None:
+                    del sections[section][key]
         path = os.path.join(self.directory, 'trytond.conf')
         with open(path, 'w') as fp:
             for section, values in sections.items():
@@ -178,7 +209,9 @@ class APIServer:
             check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         fixtures = subprocess.run([
                 sys.executable, os.path.join(HERE, 'fixtures.py'),
-                self.config_path, self.database, str(self.engineers)],
+                self.config_path, self.database, str(self.engineers),
+                json.dumps({str(k): v
+                        for k, v in self.engineer_types.items()})],
             env=env, capture_output=True, text=True)
         if fixtures.returncode:
             raise RuntimeError("fixtures failed:\n" + fixtures.stderr)
@@ -233,6 +266,37 @@ class APIServer:
     def server_log(self):
         with open(self.log_path) as fp:
             return fp.read()
+
+    # ---- looking into the database ------------------------------------------
+
+    def _connect(self):
+        if self.backend == 'postgresql':
+            import psycopg
+            return psycopg.connect(
+                self.uri.rstrip('/') + '/' + self.database, autocommit=True)
+        import sqlite3
+        return sqlite3.connect(os.path.join(self.directory, 'db',
+                self.database + '.sqlite'), timeout=60,
+            isolation_level=None)
+
+    def sql(self, query, params=()):
+        """Run query (parameters written %s) straight on the database, to
+        check what the API wrote or to age a token; return the rows"""
+        if self.backend == 'sqlite':
+            query = query.replace('%s', '?')
+        connection = self._connect()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+        finally:
+            connection.close()
+
+    def count(self, table, where='1=1', params=()):
+        "How many rows of table match where"
+        (count,), = self.sql(
+            'SELECT COUNT(*) FROM "%s" WHERE %s' % (table, where), params)
+        return count
 
     # ---- calling the API --------------------------------------------------
 
@@ -293,3 +357,35 @@ class APIServer:
                 'login': person['login'], 'password': person['password']})
         assert status == 200, (status, body)
         return body['token']
+
+
+# ---- test media ----------------------------------------------------------
+
+def image(format_='JPEG', size=(640, 480), color=(200, 40, 40),
+        orientation=None):
+    """The bytes of a real image made with Pillow; orientation sets the EXIF
+    orientation tag of a JPEG like a phone camera does"""
+    import io
+    from PIL import Image, ImageDraw
+    picture = Image.new('RGB', size, color)
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle([0, 0, size[0] // 4, size[1] // 4], fill=(0, 0, 0))
+    output = io.BytesIO()
+    options = {}
+    if orientation:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        options['exif'] = exif.tobytes()
+    picture.save(output, format=format_, **options)
+    return output.getvalue()
+
+
+def pdf(text="report"):
+    "The bytes of a real one-page PDF made with Pillow"
+    import io
+    from PIL import Image, ImageDraw
+    page = Image.new('RGB', (200, 100), (255, 255, 255))
+    ImageDraw.Draw(page).text((10, 40), text, fill=(0, 0, 0))
+    output = io.BytesIO()
+    page.save(output, format='PDF')
+    return output.getvalue()
