@@ -19,6 +19,7 @@ from trytond.transaction import Transaction
 MODULE = 'instrument_service'
 LANG = 'zh_CN'
 PO_PATH = Path(__file__).resolve().parent.parent / 'locale' / f'{LANG}.po'
+ADDONS = Path(__file__).resolve().parents[2]
 # ${noun} of the templates, %(name)s of the messages, {date...} of format()
 PLACEHOLDER = re.compile(r'\$\{[^}]*\}|%\([^)]*\)\w|\{[^{}]*\}')
 MESSAGE = 'model:ir.message,text:'
@@ -28,15 +29,17 @@ def placeholders(text):
     return Counter(PLACEHOLDER.findall(text))
 
 
-class LocaleTestCase(TestCase):
-    "Test the zh_CN translation of instrument_service"
+class ModuleLocaleTestMixin:
+    "The checks every module's zh_CN translation passes; set module"
+    module = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         drop_db()
-        activate_module(MODULE)
-        cls.po = polib.pofile(str(PO_PATH))
+        activate_module(cls.module)
+        cls.po_path = ADDONS / cls.module / 'locale' / f'{LANG}.po'
+        cls.po = polib.pofile(str(cls.po_path))
         cls.entries = {(e.msgctxt, e.msgid): e for e in cls.po}
 
     @classmethod
@@ -63,7 +66,7 @@ class LocaleTestCase(TestCase):
             Wizard.execute(session_id, data, state)
             Wizard.delete(session_id)
         template = polib.pofile(
-            Translation.translation_export(LANG, MODULE).decode('utf-8'))
+            Translation.translation_export(LANG, self.module).decode('utf-8'))
         return {(e.msgctxt, e.msgid) for e in template}
 
     def translation(self, msgctxt):
@@ -104,6 +107,11 @@ class LocaleTestCase(TestCase):
             with self.subTest(msgctxt=entry.msgctxt):
                 self.assertEqual(
                     placeholders(entry.msgid), placeholders(entry.msgstr))
+
+
+class LocaleTestCase(ModuleLocaleTestMixin, TestCase):
+    "Test the zh_CN translation of instrument_service"
+    module = MODULE
 
     def test_template_placeholders(self):
         "The workflow copy uses only the placeholders the engine fills in"
