@@ -466,7 +466,6 @@ def route(method, path, *, auth, summary, tag, request=None,
                     (time.monotonic() - started) * 1000)
         endpoint.max_request_size = (
             UPLOAD_REQUEST_MAX_SIZE if multipart else JSON_MAX_SIZE)
-        # allow the mini-program's H5 build to call from another origin
         app.route(rule, methods=[method])(endpoint)
         return func
     return decorator

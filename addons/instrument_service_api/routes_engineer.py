@@ -2,10 +2,13 @@
 # The COPYRIGHT file at the top level of this repository contains the full
 # copyright notices and license terms.
 "The engineer's operations: inbox, tasks, steps, notifications"
+import os
+import threading
 import time
 
 from trytond import backend
-from trytond.bus import Bus
+from trytond.bus import Bus, LongPollingBus
+from trytond.config import config
 from trytond.pool import Pool
 from trytond.transaction import without_check_access
 
@@ -36,6 +39,7 @@ ENGINEER_ACTIONS = {
     'visit_onsite', 'visit_remote', 'submit_assessment', 'submit_quote',
     'submit_report', 'finish_remote'}
 WAIT_DEFAULT, WAIT_MAX = 25, 60
+BUS_RECHECK = 5
 
 
 def offered_order(caller, order_id):
@@ -265,7 +269,6 @@ class WaitFor(Waiter):
         self.caller = caller
         self.after = after
         self.deadline = deadline
-        self.last_message = None
 
     def sleep(self, database):
         "Block until the bus says something for the caller or time is up"
@@ -273,12 +276,11 @@ class WaitFor(Waiter):
         if remaining <= 0:
             return
         if backend.name == 'postgresql':
-            # Tryton's bus wakes us on the NOTIFY of a new notification;
-            # it gives up after [bus] long_polling_timeout
-            response = Bus.subscribe(database,
-                ['notification:%s' % self.caller.user], self.last_message)
-            if response.get('message'):
-                self.last_message = response['message'].get('message_id')
+            # Woken by the NOTIFY of a new notification; look again in the
+            # database every few seconds anyway, for a message sent
+            # between the last look and the subscription
+            bus_wait(database, ['notification:%s' % self.caller.user],
+                min(remaining, BUS_RECHECK))
         else:
             # SQLite has no channel: look again every second
             time.sleep(min(1, remaining))
@@ -288,3 +290,38 @@ class WaitFor(Waiter):
         if items or time.monotonic() >= self.deadline:
             return {'items': items, 'unread': _unread(self.caller)}
         return self
+
+
+def bus_wait(database, channels, timeout):
+    """Wait at most timeout seconds for a message of Tryton's bus on one of
+    channels.
+
+    Bus.subscribe waits [bus] long_polling_timeout (5 minutes by default),
+    longer than a mobile client waits for an answer: this registers on the
+    same listener as subscribe does, with a timeout of its own."""
+    if not (isinstance(Bus, type) and issubclass(Bus, LongPollingBus)):
+        time.sleep(min(1, timeout))
+        return
+    pid = os.getpid()
+    key = pid, database
+    event = threading.Event()
+    with Bus._queues_lock[pid]:
+        Bus._queues[key]['timeout'] = (
+            time.time() + config.getint('database', 'timeout'))
+        if 'listener' not in Bus._queues[key]:
+            listener = threading.Thread(
+                target=Bus._listen, args=(database,), daemon=True)
+            Bus._queues[key]['listener'] = listener
+            listener.start()
+        for channel in channels:
+            Bus._queues[key]['events'][channel].append(event)
+    try:
+        event.wait(timeout)
+    finally:
+        with Bus._queues_lock[pid]:
+            events = Bus._queues[key]['events']
+            for channel in channels:
+                if event in events.get(channel, []):
+                    events[channel].remove(event)
+                if channel in events and not events[channel]:
+                    del events[channel]

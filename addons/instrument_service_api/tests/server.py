@@ -118,7 +118,9 @@ class WeChatStub:
         self.thread.start()
 
     def stop(self):
-        self.httpd.shutdown()
+        if self.thread.is_alive():
+            # shutdown() waits for serve_forever, which must have started
+            self.httpd.shutdown()
         self.httpd.server_close()
 
 
@@ -155,7 +157,9 @@ class APIServer:
                 },
             'web': {'listen': '127.0.0.1:%s' % self.port},
             'session': {'timeout': '3600'},
-            'bus': {'long_polling_timeout': '5'},
+            # Tryton's default is 300: the API's long poll keeps to its own
+            # timeout, whatever this one is
+            'bus': {'long_polling_timeout': '120'},
             'instrument_service_api': {
                 'database': self.database, 'dev_login': 'True'},
             'wechat': {
@@ -187,6 +191,14 @@ class APIServer:
         return env
 
     def start(self):
+        "Start the server; on failure, remove what was made and raise"
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
         os.makedirs(os.path.join(self.directory, 'db'), exist_ok=True)
         self.wechat.start()
         self.config_path = self._config()

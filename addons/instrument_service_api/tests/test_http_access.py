@@ -66,7 +66,9 @@ class AccessTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        log = cls.server.server_log()
         cls.server.stop()
+        assert 'Traceback' not in log, log[log.index('Traceback'):][:3000]
 
     # ---- the victim's world ----------------------------------------------
 

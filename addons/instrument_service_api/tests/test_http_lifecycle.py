@@ -100,7 +100,9 @@ class LifecycleTestCase(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        log = cls.server.server_log()
         cls.server.stop()
+        assert 'Traceback' not in log, log[log.index('Traceback'):][:3000]
 
     # ---- helpers -------------------------------------------------------
 
@@ -246,6 +248,9 @@ class LifecycleTestCase(unittest.TestCase):
         self.assertEqual(order['type'], order_type)
         self.assertEqual(order['state'], 'submitted')
         self.assertRegex(order['submitted_at'], ISO)
+        # The time is right, not only its format
+        self.assertLess(abs(dt.datetime.fromisoformat(order['submitted_at'])
+                - dt.datetime.now(dt.timezone.utc)), dt.timedelta(minutes=2))
         self.assertTrue(order['number'])
         self.assertIn(CONTACT['company'], order['name'])
         self.assertEqual(order['contact'], CONTACT)
@@ -301,6 +306,13 @@ class LifecycleTestCase(unittest.TestCase):
         inbox = self.call('GET', '/engineer/inbox?page_size=100',
             token=engineer)
         self.assertNotIn(order_id, [o['id'] for o in inbox['items']])
+
+        # The engineer may now look at the customer's files
+        for upload in uploads:
+            status, _, content = server.request('GET',
+                '/files/%s' % upload['id'], token=engineer)
+            self.assertEqual(status, 200)
+            self.assertEqual(len(content), upload['size'])
 
         view = self.view(order_id, customer)
         expected = hints(order_type)
@@ -496,6 +508,99 @@ class LifecycleTestCase(unittest.TestCase):
             expected['done'], skipped=skipped, state='done')
         self.assertEqual(progress['rating']['comment'], None)
 
+    def test_notifications_long_poll(self):
+        """The engineer's long poll answers as soon as a notification
+        arrives, and keeps to its timeout when none does"""
+        import threading
+        import time
+        server = self.server
+        engineer = server.engineer(1)
+        latest = self.call('GET', '/engineer/notifications/wait?timeout=0',
+            token=engineer)['items']
+        after = max([n['id'] for n in latest] or [0])
+        answer = {}
+
+        def wait():
+            started = time.monotonic()
+            answer['body'] = self.call('GET',
+                '/engineer/notifications/wait?timeout=30&after=%s' % after,
+                token=engineer)
+            answer['time'] = time.monotonic() - started
+        thread = threading.Thread(target=wait)
+        thread.start()
+        time.sleep(1)
+        self.assertTrue(thread.is_alive())
+        order, _ = self.submit(server.customer(), 'installation')
+        thread.join(40)
+        # Woken by the bus (PostgreSQL) or the poll of every second
+        self.assertLess(answer['time'], 4)
+        items = answer['body']['items']
+        self.assertEqual([n['order_id'] for n in items], [order['id']])
+        self.assertRegex(items[0]['created_at'], ISO)
+        self.assertLess(abs(dt.datetime.fromisoformat(items[0]['created_at'])
+                - dt.datetime.now(dt.timezone.utc)), dt.timedelta(minutes=2))
+        self.assertTrue(items[0]['unread'])
+        self.assertGreaterEqual(answer['body']['unread'], 1)
+        count = self.call('GET', '/engineer/notifications/unread-count',
+            token=engineer)['unread']
+        self.assertEqual(answer['body']['unread'], count)
+        # Nothing new: an empty answer after the timeout, not later
+        started = time.monotonic()
+        body = self.call('GET', '/engineer/notifications/wait?timeout=2'
+            '&after=%s' % items[-1]['id'], token=engineer)
+        self.assertEqual(body['items'], [])
+        self.assertLess(time.monotonic() - started, 6)
+        self.assertGreaterEqual(time.monotonic() - started, 1.5)
+        # Read
+        body = self.call('POST', '/engineer/notifications/%s/read'
+            % items[0]['id'], {}, token=engineer)
+        self.assertEqual(body['unread'], count - 1)
+        listed = self.call('GET', '/engineer/notifications?unread=1',
+            token=engineer)
+        self.assertNotIn(items[0]['id'], [n['id'] for n in listed['items']])
+
+    def test_cancel_and_profile(self):
+        "The customer cancels before the work starts; the profile is theirs"
+        server = self.server
+        engineer = server.engineer(0)
+        customer = server.customer()
+        self.assertEqual(self.call('GET', '/me', token=customer)['contact'],
+            {f: None for f in CONTACT})
+        order, _ = self.submit(customer, 'rental')
+        waiting, _ = self.submit(customer, 'training')
+        self.call('POST', '/engineer/inbox/%s/accept' % order['id'],
+            token=engineer)
+        for order_id in [order['id'], waiting['id']]:
+            view = self.call('POST', '/orders/%s/cancel' % order_id,
+                {'reason': '设备已自行修好'}, token=customer)
+            self.assertEqual(view['state'], 'cancelled')
+            self.assertEqual(view['progress']['hint'],
+                '订单已取消。设备已自行修好')
+            self.assertFalse(view['can_cancel'])
+            self.assertEqual(view['progress']['actions'], [])
+        # Gone from the engineer's inbox, and told so
+        inbox = self.call('GET', '/engineer/inbox?page_size=100',
+            token=engineer)
+        self.assertNotIn(waiting['id'], [o['id'] for o in inbox['items']])
+        task = self.call('GET', '/engineer/tasks/%s' % order['id'],
+            token=engineer)
+        self.assertEqual(task['state'], 'cancelled')
+        status, body = server.call('POST', '/engineer/tasks/%s/steps'
+            % order['id'], {'action': 'visit_remote'}, engineer)
+        self.assertEqual((status, body['error']['code']),
+            (409, 'step_not_allowed'))
+        cancelled = self.call('GET', '/orders?state=cancelled',
+            token=customer)
+        self.assertEqual(cancelled['total'], 2)
+        # The profile: remembered from the order, then changed
+        self.assertEqual(self.call('GET', '/me', token=customer)['contact'],
+            CONTACT)
+        changed = self.call('PUT', '/me', {'contact': {
+                    'position': '经理', 'department': ''}}, token=customer)
+        self.assertEqual(changed['contact'],
+            {**CONTACT, 'position': '经理', 'department': None})
+        self.assertEqual(self.call('GET', '/me', token=customer), changed)
+
     def test_english(self):
         "Accept-Language: en gives the English copy, zh_CN is the default"
         server = self.server
@@ -514,11 +619,25 @@ class LifecycleTestCase(unittest.TestCase):
             "Please keep your phone reachable; we will contact you shortly.")
         self.assertEqual([s['name'] for s in english['progress']['steps']][:3],
             ['Order accepted', 'Visit decision', 'Inspection completed'])
-        # Errors are in the caller's language too
+        # Errors are in the caller's language too, Chinese by default
         status, body = server.call('GET', '/orders/999999', token=customer,
             headers={'Accept-Language': 'en'})
         self.assertEqual((status, body['error']['message']),
             (404, 'Order not found.'))
+        status, body = server.call('GET', '/orders/999999', token=customer)
+        self.assertEqual((status, body['error']['message']),
+            (404, '订单不存在。'))
+        # ... also those answered before any transaction
+        for headers, message in [({}, '请先登录：令牌缺失、无效或已过期。'),
+                ({'Accept-Language': 'en'},
+                    'Please log in: the token is missing, invalid or '
+                    'expired.')]:
+            status, body = server.call('GET', '/orders', headers=headers)
+            self.assertEqual((status, body['error']['message']),
+                (401, message))
+        status, body = server.call('DELETE', '/orders', token=customer)
+        self.assertEqual((status, body['error']['message']),
+            (405, '该路径不支持此请求方法。'))
 
 
 if __name__ == '__main__':
