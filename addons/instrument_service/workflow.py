@@ -115,6 +115,10 @@ class WorkflowStep(sequence_ordered(), ModelSQL, ModelView):
                 'instrument_service.msg_workflow_step_code_unique'),
             ]
 
+    def get_rec_name(self, name):
+        # The back office shows the name as the customer reads it
+        return self.render_name({'noun': self.workflow.work_noun})
+
     def render_name(self, variables):
         return render(self.name, variables)
 

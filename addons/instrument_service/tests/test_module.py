@@ -4,7 +4,10 @@
 import datetime as dt
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
+
+from lxml import etree
 
 from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError
@@ -606,6 +609,14 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
         view = order.progress_view()
         self.assertEqual(view['current_step'], 'quote')
         self.assertEqual(view['hint'], "Quote: 1000 yuan")
+        with Transaction().set_context(language='zh_CN'):
+            Translation = Pool().get('ir.translation')
+            Translation.translation_import('zh_CN', self.module, [
+                    str(Path(__file__).parent.parent / 'locale'
+                        / 'zh_CN.po')])
+            step = Pool().get('instrument_service.workflow.step')(
+                order.step.id)
+            self.assertEqual(step.rec_name, '维修方案和报价')
         self.assertEqual(
             [s['status'] for s in view['steps']],
             ['done', 'done', 'done', 'current', 'todo', 'todo', 'todo',
@@ -619,6 +630,24 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
             ['✓', '✓', '✓', '▶', '○', '○', '○', '○'])
         with Transaction().set_context(language='en'):
             self.assertEqual(Order(order.id).hint, "Quote: 1000 yuan")
+
+    @with_transaction()
+    def test_tree_views_show_datetimes_as_date_and_time(self):
+        "sao has no datetime column: lists use the date and time widgets"
+        pool = Pool()
+        View = pool.get('ir.ui.view')
+        checked = 0
+        for view in View.search([
+                    ('module', '=', self.module), ('type', '=', 'tree')]):
+            Model = pool.get(view.model)
+            tree = etree.fromstring(view.arch)
+            for field in tree.iter('field'):
+                ftype = Model._fields[field.get('name')]._type
+                if ftype in {'datetime', 'timestamp'}:
+                    with self.subTest(view=view.name, field=field.get('name')):
+                        self.assertIn(field.get('widget'), {'date', 'time'})
+                    checked += 1
+        self.assertGreater(checked, 0)
 
     @with_transaction()
     def test_workflows_are_data(self):
