@@ -23,7 +23,7 @@ ADDONS = Path(__file__).resolve().parents[1] / 'addons'
 MODULES = sorted(p.parent.name for p in ADDONS.glob('*/tryton.cfg'))
 
 
-def export_template(module, lang):
+def read_template(module, lang):
     "Return the module's translation template exported by Tryton"
     with tempfile.TemporaryDirectory() as path:
         # The backend is chosen on import, so configure before importing it
@@ -40,27 +40,13 @@ def export_template(module, lang):
         pool = Pool(name)
         pool.init(update=['ir', 'res', module], lang=['en', lang],
             activatedeps=True)
+        from trytond.modules.instrument_service.tests.test_locale import (
+            export_template)
         with Transaction().start(name, 0):
-            Lang = pool.get('ir.lang')
-            Translation = pool.get('ir.translation')
-            language, = Lang.search([('code', '=', lang)])
-            language.translatable = True
-            language.save()
-            # The same wizards as trytond-admin --export-translations
-            for wizard, state, data in [
-                    ('ir.translation.set', 'set_', {}),
-                    ('ir.translation.clean', 'clean', {}),
-                    ('ir.translation.update', 'update',
-                        {'start': {'language': language.id}}),
-                    ]:
-                Wizard = pool.get(wizard, type='wizard')
-                session_id, _, _ = Wizard.create()
-                Wizard.execute(session_id, data, state)
-                Wizard.delete(session_id)
-            content = Translation.translation_export(lang, module)
+            template = export_template(module, lang)
         Pool.stop(name)
         backend.Database(name).close()
-    return polib.pofile(content.decode('utf-8'), wrapwidth=78)
+    return template
 
 
 def merge(template, current):
@@ -86,7 +72,7 @@ def update(module, lang, check):
 
     filename = ADDONS / module / 'locale' / f'{lang}.po'
     current = polib.pofile(str(filename)) if filename.exists() else []
-    template = merge(export_template(module, lang), current)
+    template = merge(read_template(module, lang), current)
     # Written the way Tryton writes its exports, so diffs stay small
     pofile = TrytonPOFile(wrapwidth=78)
     pofile.metadata = {'Content-Type': 'text/plain; charset=utf-8'}

@@ -25,6 +25,31 @@ PLACEHOLDER = re.compile(r'\$\{[^}]*\}|%\([^)]*\)\w|\{[^{}]*\}')
 MESSAGE = 'model:ir.message,text:'
 
 
+def export_template(module, lang):
+    """The module's translation template as trytond-admin
+    --export-translations makes it; run in a transaction on a database where
+    the module is activated (scripts/update_locale.py uses it too)"""
+    pool = Pool()
+    Lang = pool.get('ir.lang')
+    Translation = pool.get('ir.translation')
+    language, = Lang.search([('code', '=', lang)])
+    language.translatable = True
+    language.save()
+    for wizard, state, data in [
+            ('ir.translation.set', 'set_', {}),
+            ('ir.translation.clean', 'clean', {}),
+            ('ir.translation.update', 'update',
+                {'start': {'language': language.id}}),
+            ]:
+        Wizard = pool.get(wizard, type='wizard')
+        session_id, _, _ = Wizard.create()
+        Wizard.execute(session_id, data, state)
+        Wizard.delete(session_id)
+    return polib.pofile(
+        Translation.translation_export(lang, module).decode('utf-8'),
+        wrapwidth=78)
+
+
 def placeholders(text):
     return Counter(PLACEHOLDER.findall(text))
 
@@ -49,25 +74,8 @@ class ModuleLocaleTestMixin:
 
     def export_template(self):
         "The keys of the module's template, exported like trytond-admin does"
-        pool = Pool()
-        Lang = pool.get('ir.lang')
-        Translation = pool.get('ir.translation')
-        language, = Lang.search([('code', '=', LANG)])
-        language.translatable = True
-        language.save()
-        for wizard, state, data in [
-                ('ir.translation.set', 'set_', {}),
-                ('ir.translation.clean', 'clean', {}),
-                ('ir.translation.update', 'update',
-                    {'start': {'language': language.id}}),
-                ]:
-            Wizard = pool.get(wizard, type='wizard')
-            session_id, _, _ = Wizard.create()
-            Wizard.execute(session_id, data, state)
-            Wizard.delete(session_id)
-        template = polib.pofile(
-            Translation.translation_export(LANG, self.module).decode('utf-8'))
-        return {(e.msgctxt, e.msgid) for e in template}
+        return {(e.msgctxt, e.msgid)
+            for e in export_template(self.module, LANG)}
 
     def translation(self, msgctxt):
         matches = [e.msgstr for e in self.po if e.msgctxt == msgctxt]

@@ -342,15 +342,9 @@ class APIServer:
 
     def upload(self, path, name, content, token, field='file'):
         "POST one file as multipart/form-data, as wx.uploadFile does"
-        boundary = uuid.uuid4().hex
-        payload = b''.join([
-                b'--', boundary.encode(), b'\r\n',
-                ('Content-Disposition: form-data; name="%s"; '
-                    'filename="%s"\r\n' % (field, name)).encode(),
-                b'Content-Type: application/octet-stream\r\n\r\n',
-                content, b'\r\n--', boundary.encode(), b'--\r\n'])
+        payload, content_type = multipart(name, content, field)
         return self.call('POST', path, raw=payload, token=token,
-            content_type='multipart/form-data; boundary=%s' % boundary)
+            content_type=content_type)
 
     # ---- logging in --------------------------------------------------------
 
@@ -372,6 +366,18 @@ class APIServer:
 
 
 # ---- test media ----------------------------------------------------------
+
+def multipart(name, content, field='file'):
+    "A multipart/form-data body of one file and its content type"
+    boundary = uuid.uuid4().hex
+    payload = b''.join([
+            b'--', boundary.encode(), b'\r\n',
+            ('Content-Disposition: form-data; name="%s"; '
+                'filename="%s"\r\n' % (field, name)).encode(),
+            b'Content-Type: application/octet-stream\r\n\r\n',
+            content, b'\r\n--', boundary.encode(), b'--\r\n'])
+    return payload, 'multipart/form-data; boundary=%s' % boundary
+
 
 def image(format_='JPEG', size=(640, 480), color=(200, 40, 40),
         orientation=None):

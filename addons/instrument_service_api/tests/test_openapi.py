@@ -7,7 +7,6 @@ of a real server, for every operation, has a status and a body the document
 gives for that operation), and the documentation page served locally."""
 import copy
 import datetime as dt
-import io
 import json
 import re
 import time
@@ -16,7 +15,6 @@ import uuid
 
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator
-from PIL import Image
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -24,7 +22,7 @@ from trytond.wsgi import app
 
 from trytond.modules.instrument_service_api import api, openapi, schemas
 
-from .server import APIServer
+from .server import APIServer, image, multipart
 
 DOCUMENT_URI = 'urn:instrument-service:openapi'
 METHODS = {'GET', 'POST', 'PUT', 'PATCH', 'DELETE'}
@@ -57,24 +55,6 @@ def pointer(*parts):
     "A JSON pointer into the document"
     return ''.join('/' + str(p).replace('~', '~0').replace('/', '~1')
         for p in parts)
-
-
-def jpeg(width=64, height=48, color=(200, 30, 30)):
-    output = io.BytesIO()
-    Image.new('RGB', (width, height), color).save(output, format='JPEG')
-    return output.getvalue()
-
-
-def multipart(name, content, field='file'):
-    "A multipart/form-data body of one file, as wx.uploadFile sends it"
-    boundary = uuid.uuid4().hex
-    payload = b''.join([
-            b'--', boundary.encode(), b'\r\n',
-            ('Content-Disposition: form-data; name="%s"; '
-                'filename="%s"\r\n' % (field, name)).encode(),
-            b'Content-Type: application/octet-stream\r\n\r\n',
-            content, b'\r\n--', boundary.encode(), b'--\r\n'])
-    return payload, 'multipart/form-data; boundary=%s' % boundary
 
 
 PDF = (b'%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n'
@@ -405,7 +385,7 @@ class HTTPTestCase(unittest.TestCase):
 
         # ---- files ---------------------------------------------------------
         _, photo, _ = call('POST', '/files', 201,
-            upload=('fault.jpg', jpeg()), token=customer)
+            upload=('fault.jpg', image()), token=customer)
         self.assertEqual(photo['mimetype'], 'image/jpeg')
         _, document_file, _ = call('POST', '/files', 201,
             upload=('manual.pdf', PDF), token=customer)
@@ -506,7 +486,7 @@ class HTTPTestCase(unittest.TestCase):
         self.step(engineer, order_id, {'action': 'submit_quote',
                 'amount': 12}, expect=422)
         _, evidence, _ = call('POST', '/engineer/tasks/{order_id}/files', 201,
-            params=ids, upload=('site.jpg', jpeg(color=(10, 120, 10))),
+            params=ids, upload=('site.jpg', image(color=(10, 120, 10))),
             token=engineer)
         task = self.step(engineer, order_id, {
                 'action': 'submit_assessment',
