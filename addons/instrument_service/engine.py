@@ -20,10 +20,10 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import (
-    AlreadyTakenError, MissingEvidenceError, StepNotAllowedError,
+    AlreadyTakenError, AtCapacityError, MissingEvidenceError, StepNotAllowedError,
     WrongActorError)
 from .filetype import IMAGE_TYPES, sniff
-from .notification import notify
+from . import clock
 from .order import CLOSED_STATES, MAX_FILE_SIZE
 from .workflow import ACTIONS
 
@@ -62,8 +62,7 @@ class Order(metaclass=PoolMeta):
                     'depends': ['state'],
                     },
                 'reassign': {
-                    'invisible': Eval('state').in_(
-                        ['draft', 'done', 'cancelled']),
+                    'invisible': Eval('state') != 'in_progress',
                     'icon': 'tryton-refresh',
                     'depends': ['state'],
                     },
@@ -133,6 +132,7 @@ class Order(metaclass=PoolMeta):
         ids), appointment, check_in (dict of time, latitude, longitude,
         accuracy, address), amount, report and ratings (dict of attitude,
         quality, overall, comment)."""
+        Notice = Pool().get('instrument_service.notice')
         values = dict(values or {})
         if action not in dict(ACTIONS):
             raise StepNotAllowedError(gettext(
@@ -146,11 +146,16 @@ class Order(metaclass=PoolMeta):
             transition = order._find_transition(action, actor)
             evidence = order._check_evidence(transition, values)
             getattr(order, '_do_%s' % action)(transition, evidence, actor)
-            records.append(order._write_progress(transition, evidence, actor))
+            record = order._write_progress(transition, evidence, actor)
+            records.append(record)
+            order.withdraw_notice(evidence.get('withdrawn', []))
             if actor.role == 'customer':
-                notify([order.engineer], order,
+                Notice.notify_employees(record, 'customer_action',
+                    [order.engineer],
                     'instrument_service.msg_notify_customer_action',
                     action=transition.action_string)
+            else:
+                Notice.notify_customer(record)
         return [r.id for r in records]
 
     def _find_transition(self, action, actor):
@@ -360,7 +365,7 @@ class Order(metaclass=PoolMeta):
         record = Progress(
             order=self, action=transition.action, transition=transition,
             from_step=self.step, to_step=transition.to_step,
-            date=dt.datetime.now(),
+            date=clock.now(),
             description=evidence.get('description'),
             reason=evidence.get('reason'),
             quote=evidence.get('quote'),
@@ -373,6 +378,7 @@ class Order(metaclass=PoolMeta):
         self.step = transition.to_step
         if self.step.final:
             self.state = 'done'
+        self.track_sla()
         proposals = [evidence[k] for k in ['quote', 'report_record']
             if evidence.get(k)]
         with without_check_access():
@@ -392,9 +398,15 @@ class Order(metaclass=PoolMeta):
 
     # One method per action: what the transition does besides moving
     def _do_accept(self, transition, evidence, actor):
+        Engineer = Pool().get('instrument_service.engineer')
+        profile = Engineer.search([('employee', '=', actor.employee.id)])
+        if profile and profile[0].at_capacity():
+            raise AtCapacityError(gettext(
+                    'instrument_service.msg_engineer_at_capacity',
+                    order=self.rec_name, count=profile[0].max_open_tasks))
         self.engineer = actor.employee
         self.state = 'in_progress'
-        withdrawn = []
+        withdrawn = evidence['withdrawn'] = []
         for offer in self.offers:
             if offer.state == 'offered':
                 if offer.engineer == actor.employee:
@@ -405,7 +417,6 @@ class Order(metaclass=PoolMeta):
         with without_check_access():
             Offer = Pool().get('instrument_service.order.offer')
             Offer.save(list(self.offers))
-        notify(withdrawn, self, 'instrument_service.msg_notify_withdrawn')
 
     def _do_visit_onsite(self, transition, evidence, actor):
         self.visit_mode = 'onsite'
@@ -492,6 +503,7 @@ class Order(metaclass=PoolMeta):
         pool = Pool()
         Progress = pool.get('instrument_service.order.progress')
         Offer = pool.get('instrument_service.order.offer')
+        Notice = pool.get('instrument_service.notice')
         orders = cls.browse(orders)
         cls.lock(orders)
         reason = (reason or '').strip() if isinstance(reason, str) else ''
@@ -527,17 +539,22 @@ class Order(metaclass=PoolMeta):
                     told.append(offer.engineer)
             order.state = 'cancelled'
             order.cancel_reason = reason
-            records.append(Progress(
-                    order=order, action='cancel', date=dt.datetime.now(),
-                    from_step=order.step, to_step=order.step, reason=reason,
-                    **actor.progress_values()))
-            notices.append((told, order))
+            order.track_sla()
+            record = Progress(
+                order=order, action='cancel', date=clock.now(),
+                from_step=order.step, to_step=order.step, reason=reason,
+                **actor.progress_values())
+            records.append(record)
+            notices.append((told, record, actor))
         with without_check_access():
             cls.save(orders)
             Offer.save(offers)
             Progress.save(records)
-        for employees, order in notices:
-            notify(employees, order, 'instrument_service.msg_notify_cancelled')
+        for employees, record, actor in notices:
+            Notice.notify_employees(record, 'cancelled', employees,
+                'instrument_service.msg_notify_cancelled')
+            if actor.role == 'staff':
+                Notice.notify_customer(record)
 
     @classmethod
     def decline(cls, orders, reason):
@@ -566,20 +583,25 @@ class Order(metaclass=PoolMeta):
                 offer.reason = reason
                 offers.append(offer)
             records.append(Progress(
-                    order=order, action='decline', date=dt.datetime.now(),
+                    order=order, action='decline', date=clock.now(),
                     from_step=order.step, to_step=order.step, reason=reason,
                     **actor.progress_values()))
         with without_check_access():
             Offer.save(offers)
             Progress.save(records)
+        for order in orders:
+            if not any(o.state == 'offered' for o in order.offers):
+                # Everyone offered declined: the dispatchers must act now
+                order.escalate('msg_escalate_declined')
 
     @classmethod
     def do_reassign(cls, orders, employee, reason):
-        "Give orders to another engineer; staff only"
+        "Give orders in progress to another engineer; staff only"
         pool = Pool()
         Progress = pool.get('instrument_service.order.progress')
         Offer = pool.get('instrument_service.order.offer')
         Engineer = pool.get('instrument_service.engineer')
+        Notice = pool.get('instrument_service.notice')
         orders = cls.browse(orders)
         cls.lock(orders)
         records, offers, notices = [], [], []
@@ -589,13 +611,10 @@ class Order(metaclass=PoolMeta):
                 raise WrongActorError(gettext(
                         'instrument_service.msg_reassign_staff_only',
                         order=order.rec_name))
-            if not Engineer.search([('employee', '=', employee.id)]):
+            Engineer.check_engineers([employee])
+            if order.state != 'in_progress':
                 raise StepNotAllowedError(gettext(
-                        'instrument_service.msg_not_an_engineer',
-                        employee=employee.rec_name))
-            if order.state in CLOSED_STATES or order.state == 'draft':
-                raise StepNotAllowedError(gettext(
-                        'instrument_service.msg_order_closed',
+                        'instrument_service.msg_reassign_not_in_progress',
                         order=order.rec_name, state=order.state_string))
             if employee == order.engineer:
                 raise StepNotAllowedError(gettext(
@@ -607,29 +626,27 @@ class Order(metaclass=PoolMeta):
                     offer.state = 'withdrawn'
                     offers.append(offer)
                     withdrawn.append(offer.engineer)
-            notices.append((withdrawn, employee, order))
-            if order.step:
-                # Already accepted: the new engineer takes over at once
-                order.engineer = employee
-                offers.append(Offer(
-                        order=order, engineer=employee, state='accepted'))
-            else:
-                # Not yet accepted: offer it to that engineer only
-                offers.append(Offer(
-                        order=order, engineer=employee, state='offered'))
-            records.append(Progress(
-                    order=order, action='reassign', date=dt.datetime.now(),
-                    from_step=order.step, to_step=order.step,
-                    reason=(reason or '').strip() or None,
-                    description=employee.rec_name,
-                    **actor.progress_values()))
+            order.engineer = employee
+            offers.append(Offer(
+                    order=order, engineer=employee, state='accepted'))
+            record = Progress(
+                order=order, action='reassign', date=clock.now(),
+                from_step=order.step, to_step=order.step,
+                reason=(reason or '').strip() or None,
+                description=employee.rec_name,
+                **actor.progress_values())
+            records.append(record)
+            notices.append((withdrawn, employee, record))
         with without_check_access():
             cls.save(orders)
             Offer.save(offers)
             Progress.save(records)
-        for withdrawn, employee, order in notices:
-            notify(withdrawn, order, 'instrument_service.msg_notify_withdrawn')
-            notify([employee], order, 'instrument_service.msg_notify_offered')
+        for withdrawn, employee, record in notices:
+            Notice.notify_employees(record, 'withdrawn', withdrawn,
+                'instrument_service.msg_notify_withdrawn')
+            Notice.notify_employees(record, 'assigned', [employee],
+                'instrument_service.msg_notify_assigned')
+            Notice.notify_customer(record)
 
 
 class Cancel(Wizard):

@@ -27,3 +27,7 @@ class AlreadyTakenError(UserError):
 
 class AppendOnlyError(AccessError):
     "Progress records cannot be changed once written"
+
+
+class AtCapacityError(UserError):
+    "The engineer has as many orders in progress as they may have"

@@ -22,3 +22,19 @@ class Rule(metaclass=PoolMeta):
         context = super()._get_context(model_name)
         context['employees'] = User.get_employees()
         return context
+
+
+class Cron(metaclass=PoolMeta):
+    __name__ = 'ir.cron'
+
+    @classmethod
+    def __setup__(cls):
+        super().__setup__()
+        cls.method.selection.extend([
+                ('instrument_service.order|escalate_unclaimed',
+                    "Escalate Unclaimed Service Orders"),
+                ('instrument_service.order|check_sla',
+                    "Flag Service Orders Past Their Deadline"),
+                ('instrument_service.notice|deliver_due',
+                    "Deliver Pending Notices"),
+                ])

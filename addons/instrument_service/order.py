@@ -15,7 +15,7 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import OrderValidationError, StepNotAllowedError
-from .notification import notify
+from . import clock
 from .order_type import LINE_FIELDS, ORDER_TYPES, REQUIRED
 from .workflow import VISIT_MODES, render
 
@@ -278,15 +278,13 @@ class Order(ChatMixin, ModelSQL, ModelView):
         Party = pool.get('party.party')
         Sequence = pool.get('ir.sequence')
         ModelData = pool.get('ir.model.data')
-        Engineer = pool.get('instrument_service.engineer')
-        Offer = pool.get('instrument_service.order.offer')
         Progress = pool.get('instrument_service.order.progress')
 
         sequence = Sequence(ModelData.get_id(
                 'instrument_service', 'sequence_order'))
-        now = dt.datetime.now()
+        now = clock.now()
         cls.lock(orders)
-        offers, records = [], []
+        records = []
         for order in orders:
             if order.state != 'draft':
                 raise StepNotAllowedError(gettext(
@@ -305,18 +303,15 @@ class Order(ChatMixin, ModelSQL, ModelView):
             order.submitted_at = now
             order.state = 'submitted'
             order.party = Party.find_or_create_company(order.contact_company)
-            for engineer in Engineer.qualified_for(order):
-                offers.append(Offer(order=order, engineer=engineer.employee))
             records.append(Progress(
                     order=order, action='submit', date=now,
                     to_step=None, **actor.progress_values()))
         with without_check_access():
             cls.save(orders)
-            Offer.save(offers)
             Progress.save(records)
-        for order in orders:
-            notify([o.engineer for o in order.offers], order,
-                'instrument_service.msg_notify_offered')
+            for order in orders:
+                order.set_deadlines()
+                order.dispatch_on_submit()
 
     # ---- the customer-facing progress view ---------------------------------
 

@@ -19,7 +19,13 @@ PROGRESS_ACTIONS = [
     ('cancel', "Cancelled"),
     ('reassign', "Reassigned"),
     ('decline', "Declined"),
+    ('offer', "Offered"),
+    ('withdraw', "Offer Withdrawn"),
+    ('assign', "Assigned"),
+    ('escalate', "Escalated"),
+    ('late', "Deadline Missed"),
     ]
+PROGRESS_ROLES = ACTORS + [('system', "System")]
 ANSWER_STATES = [
     ('proposed', "Waiting for Customer"),
     ('confirmed', "Confirmed"),
@@ -57,7 +63,8 @@ class Progress(ModelSQL, ModelView):
         'instrument_service.workflow.step', "From Step", ondelete='SET NULL')
     to_step = fields.Many2One(
         'instrument_service.workflow.step', "To Step", ondelete='SET NULL')
-    actor_role = fields.Selection(ACTORS, "Actor Role", required=True)
+    actor_role = fields.Selection(
+        PROGRESS_ROLES, "Actor Role", required=True)
     actor_user = fields.Many2One('res.user', "User", ondelete='SET NULL')
     actor_customer = fields.Many2One(
         'web.user', "Customer", ondelete='SET NULL')

@@ -28,11 +28,12 @@ from trytond.i18n import gettext
 from trytond.model.exceptions import AccessError, ValidationError
 from trytond.pool import Pool
 from trytond.transaction import Transaction, TransactionError
+from trytond.worker import run_task
 from trytond.wsgi import app
 
 from trytond.modules.instrument_service.exceptions import (
-    AlreadyTakenError, MissingEvidenceError, OrderValidationError,
-    StepNotAllowedError, WrongActorError)
+    AlreadyTakenError, AtCapacityError, MissingEvidenceError,
+    OrderValidationError, StepNotAllowedError, WrongActorError)
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def error(status, code, message_id, fields=None, **variables):
 # Domain refusals and the status they answer with
 DOMAIN_ERRORS = [
     (AlreadyTakenError, HTTPStatus.CONFLICT, 'already_taken'),
+    (AtCapacityError, HTTPStatus.CONFLICT, 'at_capacity'),
     (WrongActorError, HTTPStatus.FORBIDDEN, 'forbidden'),
     (StepNotAllowedError, HTTPStatus.CONFLICT, 'step_not_allowed'),
     (MissingEvidenceError, HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -247,18 +249,25 @@ def run(request, func, auth, readonly):
                 result = func(caller)
                 if not readonly:
                     transaction.commit()
-                return result
             except TransactionError as e:
                 transaction.rollback()
+                transaction.tasks.clear()
                 e.fix(extras)
                 continue
             except (backend.DatabaseOperationalError, RetryTransaction):
                 transaction.rollback()
+                transaction.tasks.clear()
                 busy.wait()
                 continue
             except Exception:
                 transaction.rollback()
+                transaction.tasks.clear()
                 raise
+        # What the change queued (its notices) runs once it is committed,
+        # as trytond does when no worker is configured ([queue] worker)
+        while transaction.tasks:
+            run_task(pool, transaction.tasks.pop())
+        return result
 
 
 class Busy:

@@ -88,7 +88,8 @@ ERROR_DESCRIPTIONS = {
     403: "The caller may not do this (forbidden).",
     404: "No such resource, or not one of the caller's (not_found).",
     409: "The order is not at a step where this can be done "
-    "(step_not_allowed), or another engineer took it (already_taken).",
+    "(step_not_allowed), another engineer took it (already_taken), or the "
+    "engineer has as many orders in progress as allowed (at_capacity).",
     413: "The body is too large: 10 MB for an upload, 1 MB for JSON "
     "(file_too_large).",
     415: "Not a JSON body (unsupported_media_type), or not an accepted file "
@@ -213,7 +214,7 @@ Every answer other than success has this body:
 | 403 | forbidden, wechat_blocked | not allowed to this caller |
 | 404 | not_found | no such thing for this caller, or an unknown path |
 | 405 | method_not_allowed | the path exists with other methods |
-| 409 | already_taken, step_not_allowed | another engineer won the order; not possible at the order's current step |
+| 409 | already_taken, at_capacity, step_not_allowed | another engineer won the order; the engineer's maximum of open tasks is reached; not possible at the order's current step |
 | 413 | file_too_large | upload over 10 MB (JSON over 1 MB) |
 | 415 | unsupported_media_type, unsupported_file_type | body not JSON; file type refused |
 | 422 | invalid_field, idempotency_key_reused, invalid_evidence, invalid_order, validation_error, empty_file, image_too_large, corrupt_file | the values are refused: see `fields` and `message` |

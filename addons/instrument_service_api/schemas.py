@@ -19,7 +19,7 @@ from trytond.modules.instrument_service.order import (
 from trytond.modules.instrument_service.order_type import (
     FILE_FIELDS, LINE_FIELDS, ORDER_TYPES, REQUIRED)
 from trytond.modules.instrument_service.progress import (
-    ANSWER_STATES, PROGRESS_ACTIONS)
+    ANSWER_STATES, PROGRESS_ACTIONS, PROGRESS_ROLES)
 from trytond.modules.instrument_service.workflow import ACTIONS, ACTORS
 
 from .api import UPLOAD_MAX_SIZE
@@ -43,6 +43,7 @@ ORDER_STATES = [code for code, _ in STATES if code != 'draft']
 WORKFLOW_ACTIONS = [code for code, _ in ACTIONS]
 RECORD_ACTIONS = [code for code, _ in PROGRESS_ACTIONS]
 ACTOR_ROLES = [code for code, _ in ACTORS]
+RECORD_ROLES = [code for code, _ in PROGRESS_ROLES]
 ANSWER_STATE_CODES = [code for code, _ in ANSWER_STATES]
 CATEGORY_CODES = [code for code, _ in VALIDATION_CATEGORIES]
 # What an upload is stored as: HEIC photos are turned into JPEG
@@ -56,7 +57,7 @@ ERROR_CODES = {
     403: ['forbidden', 'wechat_blocked'],
     404: ['not_found'],
     405: ['method_not_allowed'],
-    409: ['already_taken', 'step_not_allowed'],
+    409: ['already_taken', 'at_capacity', 'step_not_allowed'],
     413: ['file_too_large'],
     415: ['unsupported_media_type', 'unsupported_file_type'],
     422: ['invalid_field', 'idempotency_key_reused', 'invalid_evidence',
@@ -288,7 +289,7 @@ PROGRESS_RECORD = closed({
         'action': string(enum=RECORD_ACTIONS),
         'label': string("What was done, as the customer reads it"),
         'date': time(),
-        'actor_role': string(enum=ACTOR_ROLES),
+        'actor_role': string(enum=RECORD_ROLES),
         'actor_name': text(),
         'description': text(),
         'reason': text(),

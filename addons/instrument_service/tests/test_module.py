@@ -249,12 +249,13 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
     def test_decline_needs_reason_and_an_offer(self):
         pool = Pool()
         Order = pool.get('instrument_service.order')
-        Notification = pool.get('res.notification')
+        Notice = pool.get('instrument_service.notice')
         world = self._world()
         order = self._submitted(world)
         self.assertEqual(
-            {n.user for n in Notification.search([
-                        ('model', '=', 'instrument_service.order')])},
+            {n.user for n in Notice.search([
+                        ('order', '=', order.id), ('kind', '=', 'offered'),
+                        ('channel', '=', 'tryton')])},
             {world.zhang, world.li})
         with self._as(world.wang, world), \
                 self.assertRaises(WrongActorError):
@@ -276,11 +277,11 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
         order = self._advance(world, self._submitted(world), 'quote')
         self._customer_perform(world.session, order, 'confirm_quote')
         # The engineer is told of the customer's confirmation
-        self.assertTrue(Notification.search([
+        self.assertTrue(Notice.search([
                     ('user', '=', world.zhang.id),
-                    ('unread', '=', True),
-                    ('records', '=', '[%s]' % order.id),
-                    ('label', 'like', '%Confirm quote%')]))
+                    ('kind', '=', 'customer_action'),
+                    ('order', '=', order.id),
+                    ('title', 'like', '%Confirm quote%')]))
 
     @with_transaction()
     def test_wrong_actor(self):
@@ -390,7 +391,8 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
                     self._perform(zhang, world, order, 'submit_assessment',
                         values)
         self.assertEqual(order.step.code, 'visit')
-        self.assertEqual(len(order.progress), 3)
+        # submit, offer, accept, withdraw (of the other offer), visit
+        self.assertEqual(len(order.progress), 5)
         self._perform(zhang, world, order, 'submit_assessment', {
                 'description': "x", 'photos': [good],
                 'check_in': self._check_in()})
@@ -571,9 +573,10 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
             Progress.delete([record])
         self.assertEqual(
             [(p.action, p.actor_role) for p in order.progress],
-            [('submit', 'staff'), ('accept', 'engineer'),
+            [('submit', 'staff'), ('offer', 'system'),
+                ('accept', 'engineer'), ('withdraw', 'system'),
                 ('visit_onsite', 'engineer')])
-        self.assertEqual(order.progress[1].actor_user, world.zhang)
+        self.assertEqual(order.progress[2].actor_user, world.zhang)
 
     @with_transaction()
     def test_engineer_sees_offered_or_assigned_orders_only(self):

@@ -16,7 +16,8 @@ from trytond.transaction import Transaction
 
 __all__ = [
     'setup_service_company', 'create_engineer', 'create_dispatcher',
-    'create_customer', 'customer_session', 'photo', 'progress_view']
+    'create_customer', 'customer_session', 'photo', 'progress_view',
+    'engineer_profile', 'run_cron']
 
 
 def setup_service_company(config=None):
@@ -110,3 +111,31 @@ def progress_view(order, config=None):
     Order = Model.get('instrument_service.order', config=config)
     view, = Order.progress_view([order.id], config.context)
     return view
+
+
+def engineer_profile(user, config=None):
+    """The engineer profile (instrument_service.engineer) of the res.user
+    of an engineer, active or not"""
+    Engineer = Model.get('instrument_service.engineer', config=config)
+    profile, = Engineer.find([
+            ('employee', '=', user.employee.id),
+            ('active', 'in', [True, False]),
+            ])
+    return profile
+
+
+def run_cron(method, config=None):
+    """Run once, as the administrator, the scheduled job (ir.cron) of
+    method, e.g. 'instrument_service.order|check_sla'; the current user is
+    restored afterwards"""
+    config = config or get_config()
+    Cron = Model.get('ir.cron', config=config)
+    User = Model.get('res.user', config=config)
+    user = config.user
+    admin, = User.find([('login', '=', 'admin')])
+    set_user(admin, config=config)
+    try:
+        cron, = Cron.find([('method', '=', method)])
+        cron.click('run_once')
+    finally:
+        set_user(user, config=config)
