@@ -94,8 +94,12 @@ serve: port-free build-demo
 	@echo "Serving database \"$(DB)\" at http://127.0.0.1:8000/  (Ctrl+C to stop)"
 	@echo "Log in with a login printed above (also in data/demo-credentials.txt)."
 	@echo "Mobile API: http://127.0.0.1:8000/api/v1/docs"
+	@# trytond-cron runs the scheduled jobs beside the server: escalation
+	@# of unclaimed orders, deadlines, notices to retry; it stops with it.
 	@# -v logs warnings too: the one-time codes of the API's development login
-	cd "$(ROOT)" && exec "$(VENV)/bin/trytond" -c "$(CONFIG)" data/trytond-paths.conf -d "$(DB)" -v
+	cd "$(ROOT)" && { "$(VENV)/bin/trytond-cron" -c "$(CONFIG)" data/trytond-paths.conf -d "$(DB)" & \
+		cron=$$!; trap 'kill $$cron 2>/dev/null' EXIT INT TERM; \
+		"$(VENV)/bin/trytond" -c "$(CONFIG)" data/trytond-paths.conf -d "$(DB)" -v; }
 
 # Generated data (demo database, filestore, credentials, sao, caches);
 # keeps .venv.

@@ -75,15 +75,20 @@ COMPANY = {
     'address': '上海市闵行区紫星路588号2号楼',
     }
 DISPATCHER = {'login': 'dispatcher', 'name': '王芳', 'phone': '021-64301188'}
+# Their service regions cover every customer below; dispatch also matches
+# brands and regions when a profile lists them (Dispatch Rules)
+EAST_AND_SOUTH = '上海市\n江苏省\n浙江省\n北京市\n广东省'
 ENGINEERS = [
     {'login': 'zhangwei', 'name': '张伟', 'phone': '13816620101',
-        'types': ['repair', 'maintenance', 'installation']},
+        'types': ['repair', 'maintenance', 'installation'],
+        'regions': EAST_AND_SOUTH},
     {'login': 'lina', 'name': '李娜', 'phone': '13816620102',
         'types': ['validation', 'training', 'installation']},
     {'login': 'wangqiang', 'name': '王强', 'phone': '13816620103',
         'types': ['recycle', 'rental', 'selection']},
     {'login': 'chenlei', 'name': '陈磊', 'phone': '13816620104',
-        'types': ['repair', 'maintenance', 'validation']},
+        'types': ['repair', 'maintenance', 'validation'],
+        'regions': EAST_AND_SOUTH},
     {'login': 'zhaomin', 'name': '赵敏', 'phone': '13816620105',
         'types': ['training', 'selection', 'rental', 'recycle']},
     ]
@@ -536,7 +541,8 @@ def _setup_master_data(runner, passwords):
             engineer_user = user(data['login'], data['name'], employee,
                 [group('group_engineer')])
             Engineer(employee=employee, phone=data['phone'],
-                order_types=data['types']).save()
+                order_types=data['types'], regions=data.get('regions'),
+                max_open_tasks=30).save()
             engineers.append({**data, 'user': engineer_user.id,
                     'employee': employee.id})
 

@@ -96,7 +96,8 @@ class Order(metaclass=PoolMeta):
                     Offer(order=self, engineer=e) for e in new])
         self.offered_at = clock.now()
         self.escalated_at = None
-        self.save()
+        with without_check_access():
+            self.save()
         self.withdraw_notice([o.engineer for o in withdrawn])
         if not employees:
             self.escalate('msg_escalate_nobody', reason=reason)
@@ -118,7 +119,9 @@ class Order(metaclass=PoolMeta):
         "Bring the unclaimed order to the dispatchers, once per offer round"
         Notice = Pool().get('instrument_service.notice')
         self.escalated_at = clock.now()
-        self.save()
+        # Also when an engineer's decline leaves nobody to accept
+        with without_check_access():
+            self.save()
         reason = gettext('instrument_service.' + message, **variables)
         record = self.log_event('escalate', reason=reason)
         Notice.notify_dispatchers(record, 'unclaimed',

@@ -16,6 +16,8 @@ from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
 from trytond.transaction import Transaction, without_check_access
 
+from trytond.modules.instrument_service import jpush
+
 from . import wechat
 from .api import (
     body, check_fields, customer_token, database_name, engineer_token, error,
@@ -195,6 +197,7 @@ def engineer_login(request, caller):
             'name': user.name,
             'employee': user.employee.rec_name if user.employee else None,
             },
+        'push_alias': jpush.alias(user_id),
         }
 
 

@@ -540,6 +540,8 @@ ENGINEER_SESSION = closed({
                 'name': string(),
                 'employee': text("The employee's name"),
                 }),
+        'push_alias': string("The alias the app sets with JPush's SDK to "
+            "receive the pushes of this engineer"),
         })
 
 # ---- the rest ----------------------------------------------------------

@@ -284,6 +284,32 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
                     ('title', 'like', '%Confirm quote%')]))
 
     @with_transaction()
+    def test_last_decline_escalates(self):
+        "When every engineer offered an order declines, dispatchers are told"
+        pool = Pool()
+        Order = pool.get('instrument_service.order')
+        Notice = pool.get('instrument_service.notice')
+        world = self._world()
+        order = self._submitted(world)
+        for engineer in [world.zhang, world.li]:
+            # As the back office calls it, with access checked
+            with self._as(engineer, world), \
+                    Transaction().set_context(_check_access=True):
+                Order.decline([order], "不熟悉该型号")
+        order = Order(order.id)
+        self.assertTrue(order.escalated_at)
+        self.assertEqual(
+            [(p.action, p.actor_role) for p in order.progress][-3:],
+            [('decline', 'engineer'), ('decline', 'engineer'),
+                ('escalate', 'system')])
+        # The users of the dispatcher group: the dispatcher and admin
+        self.assertEqual(
+            {n.user.login for n in Notice.search([
+                        ('order', '=', order.id),
+                        ('kind', '=', 'unclaimed')])},
+            {world.dispatcher.login, 'admin'})
+
+    @with_transaction()
     def test_wrong_actor(self):
         "Engineers cannot answer for the customer, nor the other way round"
         world = self._world()
