@@ -549,10 +549,14 @@ def _setup_master_data(runner, passwords):
         customers = []
         for data in CUSTOMERS:
             party = person(data['name'], data['phone'], data['email'])
+            # As if they had logged in with WeChat once: the development
+            # login by phone finds them, and they get subscription messages
             web_user = WebUser(email=data['email'], party=party,
-                password=passwords[data['email']])
+                password=passwords[data['email']], login_phone=data['phone'],
+                wechat_openid='demo-openid-%s' % data['phone'])
             web_user.save()
             customers.append({**data, 'web_user': web_user.id})
+        _wechat_templates()
         return {
             'company': company.id,
             'dispatcher': dispatcher.id,
@@ -561,6 +565,21 @@ def _setup_master_data(runner, passwords):
             }
 
     return runner.run(setup)
+
+
+def _wechat_templates():
+    """A subscription message template for every event of which customers
+    are told; WeChat itself is not configured in the demo, so their notices
+    wait in the outbox as 渠道未开启 (channel off)"""
+    from trytond.pool import Pool
+    from trytond.modules.instrument_service_api.notice import (
+        TEMPLATE_ACTIONS)
+    Template = Pool().get('instrument_service_api.wechat.template')
+    Template.save([Template(action=action,
+                template_id='demo-%s' % action.replace('_', '-'),
+                data='character_string1=${number}\nthing2=${name}\n'
+                'thing3=${step}\nthing4=${hint}\ntime5=${time}')
+            for action, _ in TEMPLATE_ACTIONS])
 
 
 def _customer_sessions(runner, customers):

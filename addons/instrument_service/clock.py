@@ -10,5 +10,5 @@ import datetime as dt
 
 
 def now():
-    "The current time, naive UTC as Tryton stores it"
+    "The current time, naive UTC as Tryton stores it (trytond sets TZ=UTC)"
     return dt.datetime.now()

@@ -32,7 +32,8 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
     match_region = fields.Boolean(
         "Match Region",
         help="Offer orders only to engineers who serve the province and "
-        "city of their address (engineers with no region serve all).")
+        "city of their address (engineers with no region serve all; an "
+        "address whose province cannot be read matches everyone).")
     fallback_engineers = fields.Many2Many(
         'instrument_service.configuration.fallback_engineer',
         'configuration', 'engineer', "Fallback Engineers",

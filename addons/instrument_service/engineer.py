@@ -127,8 +127,9 @@ class Engineer(DeactivableMixin, ModelSQL, ModelView):
                 if (l.brand or '').strip()}
             if not wanted <= served:
                 return False
-        if configuration.match_region and self.regions:
-            province, city = order.region()
+        province, city = order.region()
+        # An address whose province cannot be read excludes nobody
+        if configuration.match_region and self.regions and province:
             if not any(region.covers(r, province, city)
                     for r in _entries(self.regions)):
                 return False

@@ -31,3 +31,11 @@ class AppendOnlyError(AccessError):
 
 class AtCapacityError(UserError):
     "The engineer has as many orders in progress as they may have"
+
+
+class DeliveryRetry(Exception):
+    "A channel failed for now (down, busy, throttled): try again later"
+
+
+class DeliveryFailed(Exception):
+    "A channel refused a notice for good (configuration, content)"

@@ -29,6 +29,7 @@ from trytond.pyson import Eval
 from trytond.transaction import Transaction, without_check_access
 
 from . import clock, jpush
+from .exceptions import DeliveryFailed, DeliveryRetry
 
 logger = logging.getLogger(__name__)
 
@@ -65,14 +66,6 @@ def retry_delays():
     return [dt.timedelta(seconds=float(d)) for d in value.split(',')]
 
 
-class DeliveryRetry(Exception):
-    "The channel failed for now (down, busy, throttled): try again later"
-
-
-class DeliveryFailed(Exception):
-    "The channel refused the notice for good (configuration, content)"
-
-
 class Notice(ModelSQL, ModelView):
     "A notice of the outbox"
     __name__ = 'instrument_service.notice'
@@ -107,6 +100,9 @@ class Notice(ModelSQL, ModelView):
     claimed_at = fields.DateTime("Claimed at", readonly=True)
     sent_at = fields.DateTime("Sent at", readonly=True)
     external_id = fields.Char("Channel Message ID", readonly=True)
+    channel_key = fields.Char("Channel Idempotency Key", readonly=True,
+        help="Sent with every attempt, so that the channel does not deliver "
+        "twice a notice sent again after a crash lost its answer.")
     outcome = fields.Text("Outcome", readonly=True,
         help="What the channel answered last.")
 
@@ -307,9 +303,15 @@ class Notice(ModelSQL, ModelView):
         if not jpush.enabled():
             return 'skipped', None, gettext(
                 'instrument_service.msg_notice_jpush_off')
+        if not self.channel_key:
+            # Kept before the first push: every resend carries the same
+            self.channel_key = jpush.new_cid()
+            self.save()
+            Transaction().commit()
         return jpush.push(
             jpush.alias(self.user.id), self.title, self.body,
-            {'order_id': self.order.id, 'notice_id': self.id})
+            {'order_id': self.order.id, 'notice_id': self.id},
+            self.channel_key)
 
     @classmethod
     @ModelView.button
@@ -321,5 +323,8 @@ class Notice(ModelSQL, ModelView):
                     'state': 'pending',
                     'attempts': 0,
                     'next_attempt_at': clock.now(),
+                    # A deliberate resend: a new key, the old one may have
+                    # expired
+                    'channel_key': None,
                     })
         cls.__queue__.deliver(notices)

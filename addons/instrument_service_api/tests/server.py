@@ -37,24 +37,65 @@ def free_port():
 
 
 class WeChatStub:
-    """A local stand-in for WeChat's jscode2session, speaking its documented
-    protocol: GET /sns/jscode2session?appid&secret&js_code&grant_type.
+    """A local stand-in for WeChat's server API, speaking its documented
+    protocol.
 
-    A code 'openid:<x>' logs in user x; a code 'errcode:<n>' answers that
-    error code; 'down' closes the connection. calls lists the queries.
+    Login: GET /sns/jscode2session?appid&secret&js_code&grant_type. A code
+    'openid:<x>' logs in user x; a code 'errcode:<n>' answers that error
+    code; 'down' closes the connection. calls lists the queries.
 
     Not WeChat's protocol, for the failures: 'garbage' answers text that
     is not JSON, 'array' a JSON array, 'http:<n>' the HTTP status n with an
-    HTML page. session_keys lists the session_key of every success."""
+    HTML page. session_keys lists the session_key of every success.
+
+    Subscription messages, JSON bodies both ways:
+    POST /cgi-bin/stable_token {grant_type, appid, secret, force_refresh}
+    answers {access_token, expires_in}: the current token while it lives
+    (7200 s), a new one once it is dead or when forced; token_requests
+    lists the bodies. POST /cgi-bin/message/subscribe/send?access_token=
+    {touser, template_id, page, data, miniprogram_state, lang} checks the
+    token, then the message as WeChat does (the length of each keyword by
+    its type) and answers {errcode, errmsg, msgid}; sends lists every
+    message it got with the errcode answered, messages those accepted.
+
+    Failures a test scripts:
+    - expire_token(errcode, times) the current token (and the next ones,
+      times in all) answers errcode (42001 expired, 40001 invalid) on its
+      next use and is dead from then on;
+    - no_subscription.add(openid): 43101 to the messages to openid;
+    - script(*failures): the next sends answer each failure in turn, an
+      errcode (-1: system busy), 'close' (connection closed without an
+      answer), 'garbage' (not JSON) or 'http:<n>';
+    - down = True: every connection is closed without an answer."""
+
+    TOKEN_LIFETIME = 7200
+    # The longest value of a keyword, by its type (the key less its number)
+    KEYWORD_LIMITS = {'thing': 20, 'character_string': 32, 'phrase': 5,
+        'name': 10, 'number': 32, 'letter': 32, 'symbol': 5,
+        'car_number': 8}
 
     def __init__(self, secret):
         self.secret = secret
         self.calls = []
         self.session_keys = []
+        self.token_requests = []
+        self.sends = []
+        self.messages = []
+        self.no_subscription = set()
+        self.down = False
+        self.lock = threading.Lock()
+        # token -> [deadline, errcode answered once it is dead or None]
+        self.tokens = {}
+        self.current = None
+        self.token_failures = []
+        self.failures = []
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                if stub.down:
+                    self.cut()
+                    return
                 url = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 stub.calls.append((url.path, query))
@@ -63,8 +104,7 @@ class WeChatStub:
                     return
                 code = query.get('js_code', '')
                 if code == 'down':
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.cut()
                     return
                 if (query.get('appid') != APPID
                         or query.get('secret') != stub.secret
@@ -72,20 +112,10 @@ class WeChatStub:
                         != 'authorization_code'):
                     answer = {'errcode': 40013, 'errmsg': 'invalid appid'}
                 elif code.startswith('http:'):
-                    data = b'<html><body>Bad Gateway</body></html>'
-                    self.send_response(int(code[len('http:'):]))
-                    self.send_header('Content-Type', 'text/html')
-                    self.send_header('Content-Length', str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    self.html(int(code[len('http:'):]))
                     return
                 elif code in {'garbage', 'array'}:
-                    data = (b'<xml>oops' if code == 'garbage' else b'[]')
-                    self.send_response(200)
-                    self.send_header('Content-Type', 'text/plain')
-                    self.send_header('Content-Length', str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    self.text(b'<xml>oops' if code == 'garbage' else b'[]')
                     return
                 elif code.startswith('openid:'):
                     answer = {
@@ -98,10 +128,57 @@ class WeChatStub:
                         'errmsg': 'stub error'}
                 else:
                     answer = {'errcode': 40029, 'errmsg': 'invalid code'}
-                data = json.dumps(answer).encode()
-                self.send_response(200)
+                self.json(answer)
+
+            def do_POST(self):
+                if stub.down:
+                    self.cut()
+                    return
+                url = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                length = int(self.headers.get('Content-Length') or 0)
+                try:
+                    data = json.loads(self.rfile.read(length) or b'null')
+                except ValueError:
+                    data = None
+                if not isinstance(data, dict):
+                    self.json({'errcode': 47001,
+                            'errmsg': 'data format error'})
+                elif url.path == '/cgi-bin/stable_token':
+                    self.json(stub.stable_token(data))
+                elif url.path == '/cgi-bin/message/subscribe/send':
+                    answer = stub.subscribe_send(query, data)
+                    if answer == 'close':
+                        self.cut()
+                    elif answer == 'garbage':
+                        self.text(b'<html>busy</html>')
+                    elif isinstance(answer, str):
+                        self.html(int(answer[len('http:'):]))
+                    else:
+                        self.json(answer)
+                else:
+                    self.send_error(404)
+
+            def cut(self):
+                "Close the connection without an answer"
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+            def json(self, answer):
                 # WeChat answers JSON as text/plain
+                self.text(json.dumps(answer).encode())
+
+            def text(self, data):
+                self.send_response(200)
                 self.send_header('Content-Type', 'text/plain')
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def html(self, status):
+                data = b'<html><body>Bad Gateway</body></html>'
+                self.send_response(status)
+                self.send_header('Content-Type', 'text/html')
                 self.send_header('Content-Length', str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -122,6 +199,103 @@ class WeChatStub:
             # shutdown() waits for serve_forever, which must have started
             self.httpd.shutdown()
         self.httpd.server_close()
+
+    # ---- scripting failures ------------------------------------------------
+
+    def expire_token(self, errcode=42001, times=1):
+        """The current token, and the next ones up to times tokens in all,
+        answer errcode on their next use and are dead from then on"""
+        with self.lock:
+            self.token_failures.extend([errcode] * times)
+
+    def script(self, *failures):
+        "The next sends answer these failures in turn"
+        with self.lock:
+            self.failures.extend(failures)
+
+    # ---- the protocol ------------------------------------------------------
+
+    def _alive(self, token):
+        deadline, errcode = self.tokens.get(token, (0, 40001))
+        return errcode is None and deadline > time.monotonic()
+
+    def stable_token(self, data):
+        with self.lock:
+            self.token_requests.append(data)
+            if data.get('grant_type') != 'client_credential':
+                return {'errcode': 40002, 'errmsg': 'invalid grant_type'}
+            if data.get('appid') != APPID:
+                return {'errcode': 40013, 'errmsg': 'invalid appid'}
+            if data.get('secret') != self.secret:
+                return {'errcode': 40125, 'errmsg': 'invalid appsecret'}
+            if data.get('force_refresh') or not self._alive(self.current):
+                if self.current in self.tokens:
+                    self.tokens[self.current][1] = 40001
+                self.current = secrets.token_urlsafe(32)
+                self.tokens[self.current] = [
+                    time.monotonic() + self.TOKEN_LIFETIME, None]
+            expires_in = int(self.tokens[self.current][0] - time.monotonic())
+            return {'access_token': self.current, 'expires_in': expires_in}
+
+    def subscribe_send(self, query, data):
+        with self.lock:
+            token = query.get('access_token')
+            message = {k: data.get(k) for k in ['touser', 'template_id',
+                    'page', 'data', 'miniprogram_state', 'lang']}
+            answer = self._send(token, message)
+            if isinstance(answer, dict):
+                message['errcode'] = answer['errcode']
+            else:
+                message['errcode'] = answer
+            self.sends.append(message)
+            if message['errcode'] == 0:
+                self.messages.append(message)
+            return answer
+
+    def _send(self, token, message):
+        if self.failures:
+            failure = self.failures.pop(0)
+            if isinstance(failure, int):
+                return {'errcode': failure, 'errmsg': 'system error'}
+            return failure
+        if token not in self.tokens:
+            return {'errcode': 40001, 'errmsg': 'invalid credential, '
+                'access_token is invalid or not latest'}
+        if not self._alive(token):
+            return {'errcode': self.tokens[token][1] or 42001,
+                'errmsg': 'access_token expired'}
+        if self.token_failures:
+            errcode = self.token_failures.pop(0)
+            self.tokens[token][1] = errcode
+            return {'errcode': errcode, 'errmsg': 'access_token expired'
+                if errcode == 42001 else 'invalid credential'}
+        if not isinstance(message['touser'], str) or not message['touser']:
+            return {'errcode': 40003, 'errmsg': 'invalid openid'}
+        if (not isinstance(message['template_id'], str)
+                or not message['template_id']):
+            return {'errcode': 40037, 'errmsg': 'invalid template_id'}
+        if message['miniprogram_state'] not in {
+                None, 'developer', 'trial', 'formal'}:
+            return {'errcode': 47001, 'errmsg': 'invalid miniprogram_state'}
+        if message['lang'] not in {None, 'zh_CN', 'en_US', 'zh_HK',
+                'zh_TW'}:
+            return {'errcode': 47001, 'errmsg': 'invalid lang'}
+        keywords = message['data']
+        if not isinstance(keywords, dict) or not keywords:
+            return {'errcode': 47003, 'errmsg': 'argument invalid! data'}
+        for key, keyword in keywords.items():
+            value = keyword.get('value') if isinstance(
+                keyword, dict) else None
+            limit = self.KEYWORD_LIMITS.get(key.rstrip('0123456789'))
+            if (not isinstance(value, str) or not value
+                    or (limit and len(value) > limit)):
+                return {'errcode': 47003, 'errmsg': 'argument invalid! '
+                    'data.%s.value invalid' % key}
+        if message['touser'] in self.no_subscription:
+            return {'errcode': 43101,
+                'errmsg': 'user refuse to accept the msg'}
+        return {'errcode': 0, 'errmsg': 'ok',
+            'msgid': 1000 + len(self.messages)}
 
 
 class APIServer:

@@ -88,8 +88,12 @@ class ConcurrencyTestCase(unittest.TestCase):
         self.assertTrue(step)
         self.assertEqual(server.count('instrument_service_order_progress',
                 '"order" = %s AND action = %s', (order_id, 'accept')), 1)
-        self.assertEqual(server.count('instrument_service_order_progress',
-                '"order" = %s', (order_id,)), 2)  # submit and accept
+        # The submission and its offer to the twenty, the accept and the
+        # withdrawal of the nineteen other offers: nothing twice
+        self.assertEqual([action for action, in server.sql(
+                    'SELECT action FROM instrument_service_order_progress '
+                    'WHERE "order" = %s ORDER BY id', (order_id,))],
+            ['submit', 'offer', 'accept', 'withdraw'])
         offers = dict(server.sql(
                 'SELECT engineer, state FROM instrument_service_order_offer '
                 'WHERE "order" = %s', (order_id,)))
@@ -109,7 +113,53 @@ class ConcurrencyTestCase(unittest.TestCase):
             token=self.tokens[(winner + 1) % len(answers)])
         self.assertIn(order_id, [n['order_id']
                 for n in notifications['items']])
+        self.assertWithdrawnNotified(order_id, winner, answers)
         return winner
+
+    def assertWithdrawnNotified(self, order_id, winner, answers):
+        """Each loser's offer is withdrawn and each loser has exactly one
+        withdrawal notice, delivered to the app's feed; the winner none"""
+        server = self.server
+        for index in range(len(answers)):
+            person = server.people['engineers'][index + 1]
+            with self.subTest(engineer=index, winner=index == winner):
+                (offer,), = server.sql('SELECT state '
+                    'FROM instrument_service_order_offer '
+                    'WHERE "order" = %s AND engineer = %s',
+                    (order_id, person['employee']))
+                notices = server.sql('SELECT channel, state, external_id, '
+                    'title FROM instrument_service_notice '
+                    'WHERE "order" = %s AND kind = %s AND "user" = %s',
+                    (order_id, 'withdrawn', person['id']))
+                _, feed = server.call('GET',
+                    '/engineer/notifications?page_size=100',
+                    token=self.tokens[index])
+                withdrawn = [n for n in feed['items']
+                    if n['order_id'] == order_id
+                    and n['label'] == (notices[0][3] if notices else None)]
+                if index == winner:
+                    self.assertEqual(offer, 'accepted')
+                    self.assertEqual(notices, [])
+                    # Only the offer in the winner's feed
+                    self.assertEqual(len([n for n in feed['items']
+                                if n['order_id'] == order_id]), 1)
+                    continue
+                self.assertEqual(offer, 'withdrawn')
+                self.assertEqual(len(notices), 1, notices)
+                (channel, state, external_id, title), = notices
+                self.assertEqual((channel, state), ('tryton', 'sent'))
+                self.assertTrue(title)
+                self.assertEqual([n['id'] for n in withdrawn],
+                    [int(external_id)])
+                # Offered, then withdrawn: nothing else about the order
+                self.assertEqual(len([n for n in feed['items']
+                            if n['order_id'] == order_id]), 2)
+        # One withdrawal, recorded once, for the nineteen
+        self.assertEqual(server.count('instrument_service_order_progress',
+                '"order" = %s AND action = %s', (order_id, 'withdraw')), 1)
+        self.assertEqual(server.count('instrument_service_notice',
+                '"order" = %s AND kind = %s', (order_id, 'withdrawn')),
+            len(answers) - 1)
 
     def test_twenty_accept_at_once(self):
         "Exactly one of twenty simultaneous accepts wins"
