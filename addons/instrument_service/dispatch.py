@@ -56,9 +56,16 @@ class Order(metaclass=PoolMeta):
         return super().copy(orders, default=default)
 
     def region(self):
-        "The province and city of the order, read from its address if unset"
+        """The province and city of the order, read from its address if
+        unset; typed ones are read as the engineers' regions are ("广东" is
+        "广东省")"""
         province, city = region.parse(self.contact_address)
-        return (self.province or province, self.city or city)
+        if self.province:
+            province = region.parse(self.province)[0] or self.province.strip()
+        if self.city:
+            city = (region.parse((province or '') + self.city.strip())[1]
+                or self.city.strip())
+        return province, city
 
     def log_event(self, action, actor=None, **values):
         "Write a record of the order's history besides the workflow's steps"
@@ -132,6 +139,8 @@ class Order(metaclass=PoolMeta):
         pool = Pool()
         Configuration = pool.get('instrument_service.configuration')
         Engineer = pool.get('instrument_service.engineer')
+        # Shown on the order: the region its dispatch was matched on
+        self.province, self.city = self.region()
         if Configuration(1).dispatch_mode == 'manual':
             self.offered_at = clock.now()
             self.escalate('msg_escalate_manual')

@@ -11,7 +11,7 @@ from trytond.pool import Pool
 from trytond.transaction import Transaction
 
 from . import region
-from .exceptions import StepNotAllowedError
+from .exceptions import RegionValidationError, StepNotAllowedError
 from .order_type import ORDER_TYPES
 
 
@@ -64,6 +64,19 @@ class Engineer(DeactivableMixin, ModelSQL, ModelView):
             ('employee_unique', Unique(t, t.employee),
                 'instrument_service.msg_engineer_employee_unique'),
             ]
+
+    @classmethod
+    def validate_fields(cls, engineers, field_names):
+        super().validate_fields(engineers, field_names)
+        if field_names and 'regions' not in field_names:
+            return
+        for engineer in engineers:
+            for entry in _entries(engineer.regions):
+                # A region that names no province would match no order
+                if not region.parse(entry.replace(' ', ''))[0]:
+                    raise RegionValidationError(gettext(
+                            'instrument_service.msg_engineer_region_invalid',
+                            engineer=engineer.rec_name, region=entry))
 
     def get_name(self, name):
         return self.employee.rec_name

@@ -9,6 +9,10 @@ class OrderValidationError(ValidationError):
     "The order or one of its instrument lines is incomplete"
 
 
+class RegionValidationError(ValidationError):
+    "A service region that names no province"
+
+
 class StepNotAllowedError(UserError):
     "The action is not available at the order's current step"
 

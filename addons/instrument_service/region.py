@@ -33,8 +33,9 @@ def _short(name):
 
 _BY_SHORT = sorted(((_short(p), p) for p in PROVINCES),
     key=lambda item: -len(item[0]))
-# A city of a province: up to the first 市, 州 (自治州), 盟 or 地区
-_CITY = re.compile(r'^\s*(.+?(?:市|自治州|州|盟|地区))')
+# A city of a province: up to the first 市, 州 (自治州), 盟 or 地区, with
+# the 市 of a city named 某州 (苏州市, 广州市)
+_CITY = re.compile(r'^\s*(.+?(?:自治州|州市|市|州|盟|地区))')
 
 
 def parse(text):
@@ -42,6 +43,8 @@ def parse(text):
     or None: "广东深圳市南山区" gives ("广东省", "深圳市"), "上海市浦东新区"
     ("上海市", "上海市")"""
     text = (text or '').strip()
+    # A postal address may start with the country
+    text = text.removeprefix('中国').strip()
     for short, province in _BY_SHORT:
         if text.startswith(province):
             rest = text[len(province):]
@@ -56,10 +59,15 @@ def parse(text):
     return None, None
 
 
+def _city_key(city):
+    "The city without its 市, so that 苏州 and 苏州市 are the same"
+    return city[:-1] if city and city.endswith('市') else city
+
+
 def covers(region, province, city):
     """Whether a served region ("广东省" or "广东省 深圳市") covers the
     province and city of an order; a province alone covers all its cities"""
     served_province, served_city = parse(region.replace(' ', ''))
     if not served_province or served_province != province:
         return False
-    return served_city is None or served_city == city
+    return served_city is None or _city_key(served_city) == _city_key(city)

@@ -161,11 +161,11 @@ class Order(metaclass=PoolMeta):
             'on_time': [('sla_risk_at', '>', now)],
             }
         values = value if operator in {'in', 'not in'} else [value]
-        domain = ['OR'] + [domains.get(v, [('id', '=', None)])
-            for v in values]
         if operator in {'!=', 'not in'}:
-            return ['NOT', domain]
-        return domain
+            # Tryton domains have no NOT: search the other statuses
+            values = [s for s in domains if s not in values]
+        domain = ['OR'] + [domains[v] for v in values if v in domains]
+        return domain if len(domain) > 1 else [('id', '=', None)]
 
     @classmethod
     def check_sla(cls):
