@@ -248,11 +248,20 @@ class Files:
         photos, pdfs = make_files()
         self.photos, self.pdfs = photos, pdfs
         self.photo_ids, self.pdf_ids = [], []
+        # (a counter, not the story's random numbers: the population is
+        # the same whatever --files)
+        self.tags = __import__('itertools').count(1)
         if mode == 'shared':
             from trytond.filestore import filestore
-            self.photo_ids = [(filestore.set(p, db_name),
-                    filestore.set(t, db_name)) for p, t in photos]
-            self.pdf_ids = [filestore.set(p, db_name) for p in pdfs]
+            from trytond.pool import Pool
+            Attachment = Pool(db_name).get('ir.attachment')
+            # Where the Binary fields read them: the database's folder, and
+            # "thumbnail" for the thumbnails (their store_prefix)
+            data = Attachment.data.store_prefix or db_name
+            thumbnails = Attachment.thumbnail.store_prefix or db_name
+            self.photo_ids = [(filestore.set(p, data),
+                    filestore.set(t, thumbnails)) for p, t in photos]
+            self.pdf_ids = [filestore.set(p, data) for p in pdfs]
 
     def photo(self, rng, name, resource, description=None):
         i = rng.randrange(len(self.photos))
@@ -266,9 +275,12 @@ class Files:
             values.update(type='data', file_id=file_id,
                 thumbnail_id=thumb_id, mimetype='image/jpeg')
         else:
+            # Bytes after the end of the JPEG make each upload distinct
+            # (ModelSQL.create stores equal values of a create once)
             data, thumb = self.photos[i]
-            values.update(type='data', data=data, thumbnail=thumb,
-                mimetype='image/jpeg')
+            tag = b'%016x' % next(self.tags)
+            values.update(type='data', data=data + tag,
+                thumbnail=thumb + tag, mimetype='image/jpeg')
         return values
 
     def pdf(self, rng, name, resource, description=None):
@@ -281,7 +293,8 @@ class Files:
         elif self.mode == 'shared':
             values.update(type='data', file_id=self.pdf_ids[i])
         else:
-            values.update(type='data', data=self.pdfs[i])
+            values.update(type='data', data=self.pdfs[i]
+                + b'%% %016x\n' % next(self.tags))
         return values
 
     def keys(self):
@@ -1274,7 +1287,6 @@ def write_batch(attachment_keys, stories):
     """Create the records of a batch of stories with one create per model
     (in chunks of CHUNK); return the number of rows created"""
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
     pool = Pool()
     Order = pool.get('instrument_service.order')
     Line = pool.get('instrument_service.order.line')
@@ -1294,7 +1306,7 @@ def write_batch(attachment_keys, stories):
     orders = create(Order, [s.order for s in stories])
     rows = len(orders)
 
-    line_values, line_owner = [], []
+    line_values = []
     for story, order in zip(stories, orders):
         story.order_id = order.id
         for line in story.lines:

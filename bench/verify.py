@@ -121,6 +121,7 @@ def main(argv=None):
         print(f'server pid {server.pid} on {base} (log {log.name})')
     api = base + 'api/v1'
     checker = Checker()
+    downloaded = set()
     try:
         # Twice: the first calls of a process fill its caches
         for round_ in (1, 2):
@@ -155,6 +156,25 @@ def main(argv=None):
                     files = sum(len(r['photos']) for s in progress.get(
                             'steps', []) for r in s['records']) + sum(
                         len(l['files']) for l in body.get('lines', []))
+                    urls = [f for s in progress.get('steps', [])
+                        for r in s['records'] for f in r['photos']] + [
+                        f for l in body.get('lines', []) for f in l['files']]
+                    if urls and state not in downloaded:
+                        downloaded.add(state)
+                        f = urls[0]
+                        status_f, data, took_f = call(base.rstrip('/')
+                            + f['url'], token)
+                        checker.check('GET /files/{id}', status_f, took_f,
+                            isinstance(data, bytes) and len(data) == f[
+                                'size'] and data[:2] in {b'\xff\xd8', b'%P'},
+                            f"{f['name']} {f['size']} bytes")
+                        if f.get('thumbnail_url'):
+                            status_f, data, took_f = call(base.rstrip('/')
+                                + f['thumbnail_url'], token)
+                            checker.check('GET /files/{id}/thumbnail',
+                                status_f, took_f, isinstance(data, bytes)
+                                and data[:2] == b'\xff\xd8',
+                                f'{len(data)} bytes')
                     checker.check(f'GET /orders/{{id}} ({state})', status,
                         took, body.get('state') == state,
                         f"{body.get('number')} {body.get('type')} "
