@@ -162,19 +162,19 @@ def main(argv=None):
                     if urls and state not in downloaded:
                         downloaded.add(state)
                         f = urls[0]
-                        status_f, data, took_f = call(base.rstrip('/')
+                        status_f, content, took_f = call(base.rstrip('/')
                             + f['url'], token)
                         checker.check('GET /files/{id}', status_f, took_f,
-                            isinstance(data, bytes) and len(data) == f[
-                                'size'] and data[:2] in {b'\xff\xd8', b'%P'},
+                            isinstance(content, bytes) and len(content) == f[
+                                'size'] and content[:2] in {b'\xff\xd8', b'%P'},
                             f"{f['name']} {f['size']} bytes")
                         if f.get('thumbnail_url'):
-                            status_f, data, took_f = call(base.rstrip('/')
+                            status_f, content, took_f = call(base.rstrip('/')
                                 + f['thumbnail_url'], token)
                             checker.check('GET /files/{id}/thumbnail',
-                                status_f, took_f, isinstance(data, bytes)
-                                and data[:2] == b'\xff\xd8',
-                                f'{len(data)} bytes')
+                                status_f, took_f, isinstance(content, bytes)
+                                and content[:2] == b'\xff\xd8',
+                                f'{len(content)} bytes')
                     checker.check(f'GET /orders/{{id}} ({state})', status,
                         took, body.get('state') == state,
                         f"{body.get('number')} {body.get('type')} "
