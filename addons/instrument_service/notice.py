@@ -66,6 +66,12 @@ def retry_delays():
     return [dt.timedelta(seconds=float(d)) for d in value.split(',')]
 
 
+def claim_timeout():
+    return dt.timedelta(seconds=config.getint(
+            'instrument_service', 'notice_claim_timeout',
+            default=CLAIM_TIMEOUT))
+
+
 class Notice(ModelSQL, ModelView):
     "A notice of the outbox"
     __name__ = 'instrument_service.notice'
@@ -215,16 +221,13 @@ class Notice(ModelSQL, ModelView):
     def deliver_due(cls):
         "Deliver the notices that are due: new, to retry or lost in a crash"
         now = clock.now()
-        claim_timeout = dt.timedelta(seconds=config.getint(
-                'instrument_service', 'notice_claim_timeout',
-                default=CLAIM_TIMEOUT))
         with without_check_access():
             notices = cls.search(['OR', [
                         ('state', '=', 'pending'),
                         ('next_attempt_at', '<=', now),
                         ], [
                         ('state', '=', 'sending'),
-                        ('claimed_at', '<', now - claim_timeout),
+                        ('claimed_at', '<', now - claim_timeout()),
                         ]], order=[('next_attempt_at', 'ASC')], limit=1000)
         cls.deliver(notices)
 
@@ -249,9 +252,6 @@ class Notice(ModelSQL, ModelView):
         another deliverer has it"""
         table = cls.__table__()
         now = clock.now()
-        claim_timeout = dt.timedelta(seconds=config.getint(
-                'instrument_service', 'notice_claim_timeout',
-                default=CLAIM_TIMEOUT))
         cursor = Transaction().connection.cursor()
         cursor.execute(*table.update(
                 [table.state, table.claimed_at, table.attempts],
@@ -261,7 +261,7 @@ class Notice(ModelSQL, ModelView):
                         & ((table.next_attempt_at == Null)
                             | (table.next_attempt_at <= now)))
                     | ((table.state == 'sending')
-                        & (table.claimed_at < now - claim_timeout)))))
+                        & (table.claimed_at < now - claim_timeout())))))
         return cursor.rowcount == 1
 
     def _deliver(self):

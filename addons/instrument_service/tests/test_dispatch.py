@@ -17,6 +17,7 @@ from trytond.modules.company.tests import (
 from trytond.modules.instrument_service import region
 from trytond.modules.instrument_service.exceptions import (
     StepNotAllowedError, WrongActorError)
+from trytond.modules.instrument_service.tests.tools import create_group_user
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
     TestCase, activate_module, drop_db, with_transaction)
@@ -101,19 +102,6 @@ class DispatchTestCase(TestCase):
 
     # ---- fixtures ---------------------------------------------------------
 
-    def _user(self, login, group, company, employee=None):
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        user = User(login=login, name=login, company=company,
-            companies=[company],
-            groups=[ModelData.get_id(MODULE, group)])
-        if employee:
-            user.employees = [employee]
-            user.employee = employee
-        user.save()
-        return user
-
     def _engineer(self, login, company, order_types, **profile):
         "Return the res.user of a new engineer, with its profile as .profile"
         Engineer = Pool().get('instrument_service.engineer')
@@ -121,14 +109,14 @@ class DispatchTestCase(TestCase):
         engineer = Engineer(employee=employee, order_types=order_types,
             **profile)
         engineer.save()
-        user = self._user(login, 'group_engineer', company, employee)
+        user = create_group_user(login, 'group_engineer', company, employee)
         return SimpleNamespace(user=user, employee=employee, profile=engineer)
 
     def _world(self):
         company = create_company()
         world = SimpleNamespace(company=company)
         with set_company(company):
-            world.dispatcher = self._user(
+            world.dispatcher = create_group_user(
                 'dispatcher', 'group_dispatcher', company)
             world.zhang = self._engineer('zhang', company, ['repair'],
                 regions="广东省")

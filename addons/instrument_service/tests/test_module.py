@@ -17,7 +17,8 @@ from trytond.modules.instrument_service.exceptions import (
     AlreadyTakenError, AppendOnlyError, MissingEvidenceError,
     OrderValidationError, StepNotAllowedError, WrongActorError)
 from trytond.modules.instrument_service.filetype import sniff
-from trytond.modules.instrument_service.tests.tools import photo
+from trytond.modules.instrument_service.tests.tools import (
+    create_group_user, photo)
 from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
@@ -31,24 +32,11 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
 
     # ---- fixtures ---------------------------------------------------------
 
-    def _user(self, login, group, company, employee=None):
-        pool = Pool()
-        User = pool.get('res.user')
-        ModelData = pool.get('ir.model.data')
-        user = User(login=login, name=login, company=company,
-            companies=[company],
-            groups=[ModelData.get_id('instrument_service', group)])
-        if employee:
-            user.employees = [employee]
-            user.employee = employee
-        user.save()
-        return user
-
     def _engineer(self, login, company, order_types):
         Engineer = Pool().get('instrument_service.engineer')
         employee = create_employee(company, name=login)
         Engineer(employee=employee, order_types=order_types).save()
-        return self._user(login, 'group_engineer', company, employee)
+        return create_group_user(login, 'group_engineer', company, employee)
 
     def _customer(self, email):
         pool = Pool()
@@ -79,7 +67,7 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
         company = create_company()
         world = SimpleNamespace(company=company)
         with set_company(company):
-            world.dispatcher = self._user(
+            world.dispatcher = create_group_user(
                 'dispatcher', 'group_dispatcher', company)
             world.zhang = self._engineer('zhang', company, ['repair'])
             world.li = self._engineer('li', company, ['repair'])

@@ -20,6 +20,22 @@ __all__ = [
     'engineer_profile', 'run_cron']
 
 
+def create_group_user(login, group, company, employee=None):
+    """A res.user of company in the module's group, as the employee; for
+    the tests that run in a transaction of their own (no proteus)"""
+    pool = Pool()
+    User = pool.get('res.user')
+    ModelData = pool.get('ir.model.data')
+    user = User(login=login, name=login, company=company,
+        companies=[company],
+        groups=[ModelData.get_id('instrument_service', group)])
+    if employee:
+        user.employees = [employee]
+        user.employee = employee
+    user.save()
+    return user
+
+
 def setup_service_company(config=None):
     """Load Chinese, create a company in CNY and Shanghai time and switch
     the admin to Chinese"""
