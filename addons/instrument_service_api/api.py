@@ -115,19 +115,33 @@ def json_response(data, status=HTTPStatus.OK):
         status=status, content_type='application/json; charset=utf-8')
 
 
+# The times a client may send (appointments, check-ins), in UTC. Outside,
+# a time is a typo, and it could not be answered as the document says:
+# Asia/Shanghai is +08:05:43 (LMT) before 1901 and +09:00 in the summers of
+# 1986 to 1991, and the year 9999 in UTC is 10000 in Shanghai (an
+# OverflowError on every later view of the order: a 500)
+MIN_TIME = dt.datetime(2000, 1, 1)
+MAX_TIME = dt.datetime(2100, 1, 1)
+
+
 def parse_datetime(value, name):
-    "An ISO 8601 time with an offset, as a naive UTC datetime"
-    if not isinstance(value, str):
+    """An ISO 8601 time with an offset, from 2000 to 2099, as a naive UTC
+    datetime"""
+    result = None
+    if isinstance(value, str):
+        try:
+            result = dt.datetime.fromisoformat(value.replace('Z', '+00:00'))
+            if result.tzinfo is None:
+                result = None
+            else:
+                result = result.astimezone(dt.timezone.utc).replace(
+                    tzinfo=None)
+        except (ValueError, OverflowError):
+            result = None
+    if result is None or not MIN_TIME <= result < MAX_TIME:
         raise error(422, 'invalid_field', 'msg_invalid_datetime',
             fields={name: 'datetime'}, field=name)
-    try:
-        result = dt.datetime.fromisoformat(value.replace('Z', '+00:00'))
-    except ValueError:
-        result = None
-    if result is None or result.tzinfo is None:
-        raise error(422, 'invalid_field', 'msg_invalid_datetime',
-            fields={name: 'datetime'}, field=name)
-    return result.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return result
 
 
 def language(request):
@@ -551,6 +565,10 @@ def _convert(value, kind, name):
             raise TypeError
         return value.strip()
     if kind == 'int':
+        # JSON Schema's integer, which the document promises, is any
+        # number without a fraction: 5.0 too
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError
         return value

@@ -90,8 +90,8 @@ ERROR_DESCRIPTIONS = {
     409: "The order is not at a step where this can be done "
     "(step_not_allowed), another engineer took it (already_taken), or the "
     "engineer has as many orders in progress as allowed (at_capacity).",
-    413: "The body is too large: 10 MB for an upload, 1 MB for JSON "
-    "(file_too_large).",
+    413: "The body is too large: 10 MB for an upload (file_too_large), "
+    "1 MB for JSON (request_too_large).",
     415: "Not a JSON body (unsupported_media_type), or not an accepted file "
     "type (unsupported_file_type).",
     422: "A field is missing or wrong (invalid_field, with `fields` naming "
@@ -215,7 +215,7 @@ Every answer other than success has this body:
 | 404 | not_found | no such thing for this caller, or an unknown path |
 | 405 | method_not_allowed | the path exists with other methods |
 | 409 | already_taken, at_capacity, step_not_allowed | another engineer won the order; the engineer's maximum of open tasks is reached; not possible at the order's current step |
-| 413 | file_too_large | upload over 10 MB (JSON over 1 MB) |
+| 413 | file_too_large, request_too_large | upload over 10 MB; JSON over 1 MB |
 | 415 | unsupported_media_type, unsupported_file_type | body not JSON; file type refused |
 | 422 | invalid_field, idempotency_key_reused, invalid_evidence, invalid_order, validation_error, empty_file, image_too_large, corrupt_file | the values are refused: see `fields` and `message` |
 | 429 | rate_limited, wechat_rate_limited | wait `Retry-After` seconds |

@@ -121,7 +121,9 @@ def tasks(request, caller):
         domain.append(('state', '=', state))
     total = Order.search_count(domain)
     orders = Order.search(domain, offset=(page - 1) * size, limit=size,
-        order=[('state', 'DESC'), ('appointment', 'ASC NULLS LAST'),
+        # state is a Selection without sort: ordered by its place in
+        # the list (in_progress, done, cancelled), not by name
+        order=[('state', 'ASC'), ('appointment', 'ASC NULLS LAST'),
             ('id', 'DESC')])
     return {
         'items': [order_summary(o) for o in orders],

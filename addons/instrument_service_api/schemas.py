@@ -22,7 +22,7 @@ from trytond.modules.instrument_service.progress import (
     ANSWER_STATES, PROGRESS_ACTIONS, PROGRESS_ROLES)
 from trytond.modules.instrument_service.workflow import ACTIONS, ACTORS
 
-from .api import UPLOAD_MAX_SIZE
+from .api import MAX_ID, UPLOAD_MAX_SIZE
 from .user import CONTACT_FIELDS
 
 __all__ = ['SCHEMAS', 'REQUEST_SCHEMAS', 'ref', 'STEP_CODES',
@@ -58,7 +58,7 @@ ERROR_CODES = {
     404: ['not_found'],
     405: ['method_not_allowed'],
     409: ['already_taken', 'at_capacity', 'step_not_allowed'],
-    413: ['file_too_large'],
+    413: ['file_too_large', 'request_too_large'],
     415: ['unsupported_media_type', 'unsupported_file_type'],
     422: ['invalid_field', 'idempotency_key_reused', 'invalid_evidence',
         'invalid_order', 'validation_error', 'empty_file',
@@ -359,7 +359,8 @@ def _line_request(order_type):
         'quantity': integer(minimum=1, maximum=9999),
         'fault_description': string(),
         'appointment_time': string(
-            "ISO 8601 time with an offset", format='date-time'),
+            "ISO 8601 time with an offset, from 2000 to 2099",
+            format='date-time'),
         'validation_categories': {
             'type': 'array', 'minItems': 1, 'uniqueItems': True,
             'items': string(enum=CATEGORY_CODES)},
@@ -379,7 +380,7 @@ def _line_request(order_type):
         images = 'photos' in form
         properties['files'] = {
             'type': 'array', 'maxItems': 20,
-            'items': integer(minimum=1),
+            'items': integer(minimum=1, maximum=MAX_ID),
             'description': "Ids of the caller's uploads (POST /files)"
             + (", photos only" if images else ""),
             }
@@ -451,7 +452,8 @@ PROFILE_UPDATE = closed({
 # ---- engineer ----------------------------------------------------------
 
 CHECK_IN = closed({
-        'time': string("ISO 8601 time with an offset", format='date-time'),
+        'time': string("ISO 8601 time with an offset, from 2000 to 2099",
+            format='date-time'),
         'latitude': {'type': 'number', 'minimum': -90, 'maximum': 90},
         'longitude': {'type': 'number', 'minimum': -180, 'maximum': 180},
         'accuracy': {'type': 'number', 'minimum': 0, 'exclusiveMaximum': 100000,
@@ -467,11 +469,11 @@ STEP_SUBMISSION = closed({
             "assistance done: description)", enum=ENGINEER_STEP_ACTIONS),
         'description': string(),
         'photos': {
-            'type': 'array', 'items': integer(minimum=1),
+            'type': 'array', 'items': integer(minimum=1, maximum=MAX_ID),
             'description': "Ids of photos uploaded with POST "
             "/engineer/tasks/{order_id}/files"},
-        'appointment': string("The visit time, ISO 8601 with an offset",
-            format='date-time'),
+        'appointment': string("The visit time, ISO 8601 with an offset, "
+            "from 2000 to 2099", format='date-time'),
         'check_in': ref('CheckInSubmission'),
         'amount': string("The quote in CNY, up to two decimals",
             pattern=r'^\d{1,12}(\.\d{1,2})?$'),

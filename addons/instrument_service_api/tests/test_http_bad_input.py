@@ -256,6 +256,23 @@ class BadInputTestCase(unittest.TestCase):
                             'appointment_time': '0001-01-01T00:00:00+08:00'
                             }]),
                 {'lines[0].appointment_time': 'datetime'}),
+            # Times from 2000 to 2099 only: the year 9999 in UTC is 10000
+            # in Shanghai (a 500 on every view of the order), and before
+            # 1992 Shanghai's offset is not +08:00
+            (order(type='training', lines=[{
+                            'instrument_name': 'HPLC', 'brand': 'Waters',
+                            'appointment_time': '9999-12-31T23:00:00Z'}]),
+                {'lines[0].appointment_time': 'datetime'}),
+            (order(type='training', lines=[{
+                            'instrument_name': 'HPLC', 'brand': 'Waters',
+                            'appointment_time': '1988-07-01T12:00:00+08:00'
+                            }]),
+                {'lines[0].appointment_time': 'datetime'}),
+            (order(type='training', lines=[{
+                            'instrument_name': 'HPLC', 'brand': 'Waters',
+                            'appointment_time': '2100-01-01T08:00:00+08:00'
+                            }]),
+                {'lines[0].appointment_time': 'datetime'}),
             (order(type='validation', lines=[{**VALIDATION,
                             'validation_categories': ['iq', 'dq']}]),
                 {'lines[0].validation_categories': 'iq, oq, pq'}),
@@ -281,6 +298,15 @@ class BadInputTestCase(unittest.TestCase):
                         self.assertIn(name, error['message'])
         self.assertEqual(self.server.call('GET', '/orders?type=training',
                 token=self.customer)[1]['total'], 0)
+
+    def test_integer_written_with_a_zero_fraction(self):
+        "JSON Schema's integer: 2.0 is the integer 2"
+        status, body = self.server.call('POST', '/orders',
+            order(lines=[{**LINE, 'quantity': 2.0}]), self.customer,
+            headers={'Idempotency-Key': uuid.uuid4().hex})
+        self.assertEqual(status, 201, body)
+        self.assertEqual(body['lines'][0]['quantity'], 2)
+        self.assertIs(type(body['lines'][0]['quantity']), int)
 
     def test_idempotency_key(self):
         for headers in [{}, {'Idempotency-Key': ''},
@@ -622,6 +648,9 @@ class BadInputTestCase(unittest.TestCase):
             (accepted, 422, 'invalid_field', {'check_in.longitude': 'number'},
                 {'action': 'visit_remote', 'check_in': {
                         **check_in, 'longitude': True}}),
+            (accepted, 422, 'invalid_field', {'check_in.time': 'datetime'},
+                {'action': 'visit_remote', 'check_in': {
+                        **check_in, 'time': '0227-07-07T04:17:05.9Z'}}),
             (accepted, 422, 'invalid_evidence', None,
                 {'action': 'visit_remote', 'check_in': {
                         **check_in, 'latitude': 91}}),

@@ -592,6 +592,17 @@ class LifecycleTestCase(unittest.TestCase):
         cancelled = self.call('GET', '/orders?state=cancelled',
             token=customer)
         self.assertEqual(cancelled['total'], 2)
+        # The engineer's tasks: in progress first, cancelled last
+        taken, _ = self.submit(customer, 'repair')
+        self.call('POST', '/engineer/inbox/%s/accept' % taken['id'],
+            token=engineer)
+        tasks = self.call('GET', '/engineer/tasks?page_size=100',
+            token=engineer)['items']
+        rank = {'in_progress': 0, 'done': 1, 'cancelled': 2}
+        states = [t['state'] for t in tasks]
+        self.assertEqual(states, sorted(states, key=rank.get))
+        ids = [t['id'] for t in tasks]
+        self.assertLess(ids.index(taken['id']), ids.index(order['id']))
         # The profile: remembered from the order, then changed
         self.assertEqual(self.call('GET', '/me', token=customer)['contact'],
             CONTACT)
