@@ -372,35 +372,8 @@ def create_database(db_name, db_path, drop, admin_password):
 def setup_company(master):
     from trytond.pool import Pool
     import build_demo
-    pool = Pool()
-    Lang = pool.get('ir.lang')
-    Currency = pool.get('currency.currency')
-    Party = pool.get('party.party')
-    Company = pool.get('company.company')
-    User = pool.get('res.user')
-    Configuration = pool.get('instrument_service.configuration')
-
-    zh, = Lang.search([('code', '=', LANGUAGE)])
-    zh.translatable = True
-    zh.save()
-    currencies = Currency.search([('code', '=', 'CNY')])
-    if currencies:
-        cny, = currencies
-    else:
-        cny, = Currency.create([{'name': '人民币', 'code': 'CNY',
-                    'symbol': '¥', 'numeric_code': '156', 'digits': 2,
-                    'rounding': Decimal('0.01')}])
-    party, = Party.create([{'name': build_demo.COMPANY['name'],
-                'lang': zh.id,
-                'addresses': [('create', [{
-                                'street_unstructured':
-                                build_demo.COMPANY['address'],
-                                'city': '上海'}])]}])
-    company, = Company.create([{'party': party.id, 'currency': cny.id,
-                'timezone': 'Asia/Shanghai'}])
-    admin, = User.search([('login', '=', 'admin')])
-    User.write([admin], {'language': zh.id,
-            'companies': [('add', [company.id])], 'company': company.id})
+    Configuration = Pool().get('instrument_service.configuration')
+    zh, company = build_demo.create_company()
     Configuration(1).save()
     master.update(company=company.id, lang=zh.id)
 

@@ -458,16 +458,56 @@ def _activate_modules(db_name, admin_password, data_dir):
 # Master data
 # ---------------------------------------------------------------------------
 
+def create_company():
+    """Chinese made translatable, the yuan and the company, with admin (made
+    by the activation) in it; return (the zh_CN language, the company).
+    Shared with bench/generate.py, which builds its population on the same
+    company."""
+    from trytond.pool import Pool
+    pool = Pool()
+    Lang = pool.get('ir.lang')
+    Currency = pool.get('currency.currency')
+    Party = pool.get('party.party')
+    Company = pool.get('company.company')
+    User = pool.get('res.user')
+
+    zh, = Lang.search([('code', '=', LANGUAGE)])
+    zh.translatable = True
+    zh.save()
+
+    currencies = Currency.search([('code', '=', 'CNY')])
+    if currencies:
+        cny, = currencies
+    else:
+        cny = Currency(name='人民币', code='CNY', symbol='¥',
+            numeric_code='156', digits=2, rounding=Decimal('0.01'))
+        cny.save()
+
+    company_party = Party(name=COMPANY['name'], lang=zh,
+        addresses=[{'street_unstructured': COMPANY['address'],
+                'city': '上海'}],
+        contact_mechanisms=[
+            {'type': 'phone', 'value': DISPATCHER['phone']}])
+    company_party.save()
+    company = Company(party=company_party, currency=cny,
+        timezone=TIMEZONE)
+    company.save()
+
+    admin, = User.search([('login', '=', 'admin')])
+    admin.language = zh
+    admin.companies = [company]
+    admin.company = company
+    admin.save()
+    return zh, company
+
+
 def _setup_master_data(runner, passwords):
     """Company, users, engineers and customers; return their ids"""
     from trytond.pool import Pool
 
     def setup():
         pool = Pool()
-        Lang = pool.get('ir.lang')
-        Currency = pool.get('currency.currency')
         Party = pool.get('party.party')
-        Company = pool.get('company.company')
         Employee = pool.get('company.employee')
         User = pool.get('res.user')
         Group = pool.get('res.group')
@@ -475,27 +515,7 @@ def _setup_master_data(runner, passwords):
         Engineer = pool.get('instrument_service.engineer')
         WebUser = pool.get('web.user')
 
-        zh, = Lang.search([('code', '=', LANGUAGE)])
-        zh.translatable = True
-        zh.save()
-
-        currencies = Currency.search([('code', '=', 'CNY')])
-        if currencies:
-            cny, = currencies
-        else:
-            cny = Currency(name='人民币', code='CNY', symbol='¥',
-                numeric_code='156', digits=2, rounding=Decimal('0.01'))
-            cny.save()
-
-        company_party = Party(name=COMPANY['name'], lang=zh,
-            addresses=[{'street_unstructured': COMPANY['address'],
-                    'city': '上海'}],
-            contact_mechanisms=[
-                {'type': 'phone', 'value': DISPATCHER['phone']}])
-        company_party.save()
-        company = Company(party=company_party, currency=cny,
-            timezone=TIMEZONE)
-        company.save()
+        zh, company = create_company()
 
         def group(xml_id):
             return Group(ModelData.get_id(MODULE, xml_id))
@@ -519,13 +539,6 @@ def _setup_master_data(runner, passwords):
                 user.employee = employee
             user.save()
             return user
-
-        # admin: created by the activation, put it in the company
-        admin, = User.search([('login', '=', 'admin')])
-        admin.language = zh
-        admin.companies = [company]
-        admin.company = company
-        admin.save()
 
         dispatcher_employee = Employee(company=company,
             party=person(DISPATCHER['name'], '13816620100'))
