@@ -35,6 +35,8 @@ from trytond.modules.instrument_service.exceptions import (
     AlreadyTakenError, AtCapacityError, MissingEvidenceError,
     OrderValidationError, StepNotAllowedError, WrongActorError)
 
+from . import availability
+
 logger = logging.getLogger(__name__)
 
 PREFIX = '/api/v1'
@@ -210,7 +212,9 @@ def authenticate_engineer(request, token):
     try:
         valid = security.check(database_name(), user_id, key,
             context=context)
-    except backend.DatabaseOperationalError:
+    except backend.DatabaseOperationalError as e:
+        if availability.unavailable(e):
+            raise
         raise BusyError()
     if valid:
         return user_id, key
@@ -248,9 +252,12 @@ def run(request, func, auth, readonly):
             # Locking the records of a restarted transaction may fail here
             transaction = Transaction().start(database_name(), user,
                 readonly=readonly, context=context, **extras)
-        except backend.DatabaseOperationalError:
+        except backend.DatabaseOperationalError as e:
+            if availability.unavailable(e):
+                raise
             busy.wait()
             continue
+        availability.watch(transaction.database)
         with transaction:
             try:
                 caller = None
@@ -263,19 +270,26 @@ def run(request, func, auth, readonly):
                 result = func(caller)
                 if not readonly:
                     transaction.commit()
+            # The tasks (thread-local) are dropped before the rollback,
+            # which raises on a lost connection
             except TransactionError as e:
-                transaction.rollback()
                 transaction.tasks.clear()
+                transaction.rollback()
                 e.fix(extras)
                 continue
-            except (backend.DatabaseOperationalError, RetryTransaction):
-                transaction.rollback()
+            except (backend.DatabaseOperationalError,
+                    RetryTransaction) as e:
                 transaction.tasks.clear()
+                # Not retried when the connection is lost: the commit may
+                # have been applied, the client decides (Idempotency-Key)
+                if availability.unavailable(e):
+                    raise
+                transaction.rollback()
                 busy.wait()
                 continue
             except Exception:
-                transaction.rollback()
                 transaction.tasks.clear()
+                transaction.rollback()
                 raise
         # What the change queued (its notices) runs once it is committed,
         # as trytond does when no worker is configured ([queue] worker)
@@ -362,7 +376,9 @@ def authenticate_customer(request, key):
                     Session.write(sessions, {})
                     transaction.commit()
                 return session.user.id
-            except backend.DatabaseOperationalError:
+            except backend.DatabaseOperationalError as e:
+                if availability.unavailable(e):
+                    raise
                 transaction.rollback()
                 if count:
                     time.sleep(0.02)
@@ -457,7 +473,9 @@ def route(method, path, *, auth, summary, tag, request=None,
             except PendingError as e:
                 return _translated(request, e.status, e.code, e.message_id,
                     **e.variables)
-            except BusyError:
+            except BusyError as e:
+                if availability.unavailable(e):
+                    return _database_unavailable(request, method, path, e)
                 response = _translated(request, 503, 'busy', 'msg_busy')
                 response.headers['Retry-After'] = '1'
                 return response
@@ -478,6 +496,10 @@ def route(method, path, *, auth, summary, tag, request=None,
                 return APIError(e.code, 'http_error', e.description
                     or e.name).response()
             except Exception as e:
+                # Before the domain errors: the exception raised while
+                # handling a lost connection may be anything
+                if availability.unavailable(e):
+                    return _database_unavailable(request, method, path, e)
                 for exception, status, code in DOMAIN_ERRORS:
                     if isinstance(e, exception):
                         return APIError(status, code, e.message).response()
@@ -495,13 +517,34 @@ def route(method, path, *, auth, summary, tag, request=None,
 
 
 def _translated(request, status, code, message_id, **variables):
-    "An error outside any transaction: open one just to translate it"
+    """An error outside any transaction: open one just to translate it, or
+    translate it from the module's files when the database is out of
+    reach"""
     try:
         with Transaction().start(database_name(), 0, readonly=True,
                 context={'language': language(request)}):
             return error(status, code, message_id, **variables).response()
     except APIError as e:
         return e.response()
+    except Exception as e:
+        if not availability.unavailable(e):
+            raise
+        return APIError(status, code, availability.message(
+                message_id, language(request), **variables)).response()
+
+
+def _database_unavailable(request, method, path, exception):
+    """The 503 of a database out of reach, without the database: its
+    message comes from the module's files"""
+    # One line, not a traceback: it is an outage, not a bug
+    logger.warning("database unavailable on %s %s: %s", method, path,
+        availability.first_line(exception))
+    # The connections made before the outage are dead
+    availability.drain()
+    return APIError(503, 'database_unavailable',
+        availability.message('msg_database_unavailable',
+            language(request)),
+        headers={'Retry-After': availability.RETRY_AFTER}).response()
 
 
 def body(request, schema_name=None):

@@ -101,8 +101,11 @@ ERROR_DESCRIPTIONS = {
     "seconds.",
     502: "WeChat answered with an error (wechat_error) or could not be "
     "reached (wechat_unavailable).",
-    503: "The service is busy (busy) or not configured (not_configured); "
-    "retry after Retry-After seconds when given.",
+    503: "The service is busy (busy), cannot reach its database "
+    "(database_unavailable: restarting, down; the request may or may not "
+    "have been applied, send it again, with the same Idempotency-Key for "
+    "an order) or is not configured (not_configured); retry after "
+    "Retry-After seconds when given.",
     }
 OPERATION_ERRORS = {
     ('POST', '/auth/wechat'): {
@@ -115,7 +118,8 @@ OPERATION_ERRORS = {
         502: "WeChat answered another error (wechat_error, the WeChat "
         "errcode in the message) or could not be reached or answered "
         "something unreadable (wechat_unavailable).",
-        503: "WeChat is busy (wechat_busy, WeChat -1): retry after "
+        503: "WeChat is busy (wechat_busy, WeChat -1) or the service "
+        "cannot reach its database (database_unavailable): retry after "
         "Retry-After seconds; or WeChat login is not configured on the "
         "server (not_configured).",
         },
@@ -220,7 +224,7 @@ Every answer other than success has this body:
 | 422 | invalid_field, idempotency_key_reused, invalid_evidence, invalid_order, validation_error, empty_file, image_too_large, corrupt_file | the values are refused: see `fields` and `message` |
 | 429 | rate_limited, wechat_rate_limited | wait `Retry-After` seconds |
 | 502 | wechat_error, wechat_unavailable | WeChat failed |
-| 503 | busy, wechat_busy, not_configured | retry later (`Retry-After`) / server setup |
+| 503 | busy, database_unavailable, wechat_busy, not_configured | retry later (`Retry-After`; after database_unavailable a write may or may not have been applied: send it again, with the same `Idempotency-Key` for an order) / server setup |
 
 ## An order's life
 

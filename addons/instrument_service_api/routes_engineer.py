@@ -2,6 +2,7 @@
 # The COPYRIGHT file at the top level of this repository contains the full
 # copyright notices and license terms.
 "The engineer's operations: inbox, tasks, steps, notifications"
+import logging
 import os
 import threading
 import time
@@ -12,7 +13,7 @@ from trytond.config import config
 from trytond.pool import Pool
 from trytond.transaction import without_check_access
 
-from . import files
+from . import availability, files
 from .api import (
     Waiter, body, check_fields, error, int_arg, invalid_fields, page_args,
     route)
@@ -38,6 +39,8 @@ CHECK_IN_FIELDS = {
 ENGINEER_ACTIONS = {
     'visit_onsite', 'visit_remote', 'submit_assessment', 'submit_quote',
     'submit_report', 'finish_remote'}
+logger = logging.getLogger(__name__)
+
 WAIT_DEFAULT, WAIT_MAX = 25, 60
 BUS_RECHECK = 5
 
@@ -294,6 +297,27 @@ class WaitFor(Waiter):
         return self
 
 
+def _listen(database):
+    """Tryton's bus listener; when its connection is lost (a restart of the
+    database), it ends: wake the long polls waiting on it, to look in the
+    database now (and answer 503 while it is out of reach), and log one
+    line instead of a traceback. The next long poll starts a new one."""
+    with Bus._queues_lock[os.getpid()]:
+        queue = Bus._queues[os.getpid(), database]
+    try:
+        Bus._listen(database)
+    except Exception as e:
+        if not availability.unavailable(e):
+            raise
+        logger.warning("bus listener on '%s' stopped: %s", database,
+            availability.first_line(e))
+        with Bus._queues_lock[os.getpid()]:
+            events = [event for events in queue['events'].values()
+                for event in events]
+        for event in events:
+            event.set()
+
+
 def bus_wait(database, channels, timeout):
     """Wait at most timeout seconds for a message of Tryton's bus on one of
     channels.
@@ -310,9 +334,12 @@ def bus_wait(database, channels, timeout):
     with Bus._queues_lock[pid]:
         Bus._queues[key]['timeout'] = (
             time.time() + config.getint('database', 'timeout'))
-        if 'listener' not in Bus._queues[key]:
+        listener = Bus._queues[key].get('listener')
+        # A listener that could not connect (the database was restarting)
+        # ends without removing itself: start another one
+        if not listener or not listener.is_alive():
             listener = threading.Thread(
-                target=Bus._listen, args=(database,), daemon=True)
+                target=_listen, args=(database,), daemon=True)
             Bus._queues[key]['listener'] = listener
             listener.start()
         for channel in channels:

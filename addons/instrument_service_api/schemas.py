@@ -65,7 +65,7 @@ ERROR_CODES = {
         'image_too_large', 'corrupt_file'],
     429: ['rate_limited', 'wechat_rate_limited'],
     502: ['wechat_error', 'wechat_unavailable'],
-    503: ['not_configured', 'busy', 'wechat_busy'],
+    503: ['not_configured', 'busy', 'database_unavailable', 'wechat_busy'],
     }
 
 # Times are written in Asia/Shanghai with their offset, to the second

@@ -4,7 +4,10 @@
 """How orders, files and notifications look in the API. The progress is the
 domain's progress view, with file links added and the actions filtered to
 the caller's role."""
+import weakref
+
 from trytond.pool import Pool
+from trytond.transaction import Transaction
 
 from .api import PREFIX
 
@@ -30,17 +33,62 @@ def _selection_name(record, name):
     return getattr(record, name + '_string', None)
 
 
+# The translated labels of a selection, once per transaction (request):
+# Selection.translated() computes the field's whole definition (fields_get)
+# on every access, 0.7 ms each, twice per order of a page
+_LABELS = weakref.WeakKeyDictionary()
+
+
+def _label(record, name):
+    labels = _LABELS.setdefault(Transaction(), {})
+    key = (record.__name__, name, Transaction().language)
+    if key not in labels:
+        field = record._fields[name]
+        labels[key] = dict(field.get_selection(
+                record.__class__, name, record))
+    value = getattr(record, name)
+    return labels[key].get(value, value)
+
+
+class _Variables(dict):
+    """The hint variables of an order, computed when a template asks for
+    them: step names only use ${noun}, and Order.hint_variables() makes the
+    ORM read the quotes, the company and the engineer of every order of a
+    page"""
+
+    def __init__(self, order):
+        super().__init__()
+        self.order = order
+
+    def __missing__(self, key):
+        if key == 'noun':
+            # As Order.hint_variables() gives it
+            workflow = self.order.workflow
+            return workflow.work_noun if workflow else ''
+        self.update(self.order.hint_variables())
+        if key not in self:
+            raise KeyError(key)
+        return self[key]
+
+
+def _step_name(order):
+    "The name of the order's step, its template rendered"
+    name = order.step.name or ''
+    if '$' not in name:
+        return name
+    return order.step.render_name(_Variables(order))
+
+
 def order_summary(order, contact=True):
     view = {
         'id': order.id,
         'number': order.number,
         'name': order.name,
         'type': order.type,
-        'type_name': order.type_string,
+        'type_name': _label(order, 'type'),
         'state': order.state,
-        'state_name': order.state_string,
-        'step': ({'code': order.step.code,
-                'name': order.step.render_name(order.hint_variables())}
+        'state_name': _label(order, 'state'),
+        'step': ({'code': order.step.code, 'name': _step_name(order)}
             if order.step else None),
         'submitted_at': order.submitted_at,
         'appointment': order.appointment,

@@ -403,10 +403,15 @@ class APIServer:
             raise RuntimeError("fixtures failed:\n" + fixtures.stderr)
         self.people = json.loads(fixtures.stdout.strip().splitlines()[-1])
         self.log = open(self.log_path, 'w')
+        return self.launch()
+
+    def launch(self):
+        """Start trytond on the database (again, after a test killed it)
+        and wait until it answers"""
         self.process = subprocess.Popen([
                 os.path.join(BIN, 'trytond'), '-c', self.config_path,
                 '-d', self.database, '-v'],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            env=self._env(), stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -418,7 +423,7 @@ class APIServer:
                     return self
             except OSError:
                 pass
-            time.sleep(0.2)
+            time.sleep(0.1)
         raise RuntimeError("trytond did not answer:\n"
             + open(self.log_path).read())
 

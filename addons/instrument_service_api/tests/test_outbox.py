@@ -124,25 +124,6 @@ def tearDownModule():
     STUB.stop()
 
 
-def start_trytond(server):
-    "Start trytond on the server's database and configuration; wait for it"
-    server.process = subprocess.Popen([
-            os.path.join(BIN, 'trytond'), '-c', server.config_path,
-            '-d', server.database, '-v'],
-        env=server._env(), stdout=server.log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError("trytond stopped:\n" + server.server_log())
-        try:
-            if server.call('GET', '/order-types')[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("trytond did not answer:\n" + server.server_log())
-
-
 def stop_group(process):
     """Stop a process started in a session of its own and every process of
     its group (trytond-worker's pool outlives it otherwise)"""
@@ -181,7 +162,7 @@ class OutboxTestCase(unittest.TestCase):
                 process.kill()
                 process.wait()
             cls.server.config_path = CONFIGS[cls.queue_worker]
-            start_trytond(cls.server)
+            cls.server.launch()
         cls.tokens = [cls.server.engineer(i) for i in range(cls.engineers)]
 
     def setUp(self):
@@ -266,7 +247,7 @@ class OutboxTestCase(unittest.TestCase):
 
     def restart_server(self):
         "Start a trytond again on the same database and configuration"
-        start_trytond(self.server)
+        self.server.launch()
 
     # ---- checks ---------------------------------------------------------
 
