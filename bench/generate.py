@@ -255,8 +255,8 @@ class Files:
             from trytond.filestore import filestore
             from trytond.pool import Pool
             Attachment = Pool(db_name).get('ir.attachment')
-            # Where the Binary fields read them: the database's folder, and
-            # "thumbnail" for the thumbnails (their store_prefix)
+            # Where the Binary fields read them: their store_prefix, else
+            # the database's folder
             data = Attachment.data.store_prefix or db_name
             thumbnails = Attachment.thumbnail.store_prefix or db_name
             self.photo_ids = [(filestore.set(p, data),
