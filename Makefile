@@ -3,7 +3,7 @@
 #   make demo   set up everything, build the demo database, serve it
 #   make test   run the whole test suite (SQLite, and PostgreSQL if reachable)
 #
-# Other targets: venv, sao, build-demo, serve, clean, distclean.
+# Other targets: venv, sao, build-demo, serve, bench, clean, distclean.
 # Every recipe runs from the repository root: the paths in config/*.conf are
 # relative to it.
 
@@ -27,7 +27,7 @@ API_DOCS_DIR := $(ROOT)/.cache/api-docs
 API_DOCS_STAMP := $(API_DOCS_DIR)/package/.installed
 VENV_STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv sao build-demo port-free serve clean distclean
+.PHONY: demo test venv sao build-demo port-free serve bench clean distclean
 # demo's steps must run in order, even under make -j
 .NOTPARALLEL:
 
@@ -100,6 +100,18 @@ serve: port-free build-demo
 	cd "$(ROOT)" && { "$(VENV)/bin/trytond-cron" -c "$(CONFIG)" data/trytond-paths.conf -d "$(DB)" & \
 		cron=$$!; trap 'kill $$cron 2>/dev/null' EXIT INT TERM; \
 		"$(VENV)/bin/trytond" -c "$(CONFIG)" data/trytond-paths.conf -d "$(DB)" -v; }
+
+# The benchmark (bench/README.md), on the PostgreSQL server of
+# config/trytond-postgresql.conf: generates the databases it lacks, measures
+# the API against JSON-RPC and the floor side by side on each, then soaks
+# the first for 10 minutes; bench/RESULTS.md summarises. About 1 hour on 2
+# cores with the two default sizes; BENCH_ORDERS="10000 100000 1000000"
+# adds the million (about 3 hours more to generate, 10 GB).
+BENCH_ORDERS ?= 10000 100000
+
+bench: venv
+	cd "$(ROOT)" && "$(PY)" bench/run.py $(foreach n,$(BENCH_ORDERS),--orders $(n))
+	cd "$(ROOT)" && "$(PY)" bench/run.py --orders $(firstword $(BENCH_ORDERS)) --soak
 
 # Generated data (demo database, filestore, credentials, sao, caches);
 # keeps .venv.

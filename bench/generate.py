@@ -803,7 +803,7 @@ class Story:
 
     def dispatch(self):
         "Order.dispatch_on_submit in offer mode: offer, or escalate"
-        world, rng = self.world, self.rng
+        world = self.world
         brands = frozenset(l['brand'].strip().casefold() for l in self.lines
             if (l['brand'] or '').strip())
         qualified = world.qualified(self.type, self.order['province'],

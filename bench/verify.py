@@ -227,8 +227,10 @@ def main(argv=None):
             status, count, took = rpc(base, options.db,
                 'model.instrument_service.order.search_count',
                 [[], 0, None, context], auth)
+            # bench/run.py's writes add orders to the generated ones
             checker.check(f'order search_count ({login})', status, took,
-                count == data['counts']['instrument_service.order'],
+                isinstance(count, int)
+                and count >= data['counts']['instrument_service.order'],
                 f'{count} orders')
             status, rows, took = rpc(base, options.db,
                 'model.instrument_service.order.search_read',

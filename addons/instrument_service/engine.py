@@ -20,11 +20,12 @@ from trytond.transaction import Transaction, without_check_access
 from trytond.wizard import Button, StateTransition, StateView, Wizard
 
 from .exceptions import (
-    AlreadyTakenError, AtCapacityError, MissingEvidenceError, StepNotAllowedError,
-    WrongActorError)
+    AlreadyTakenError, AtCapacityError, MissingEvidenceError,
+    StepNotAllowedError, WrongActorError)
 from .filetype import IMAGE_TYPES, sniff
 from . import clock
 from .order import CLOSED_STATES, MAX_FILE_SIZE
+from .view import ready
 from .workflow import ACTIONS
 
 
@@ -114,15 +115,8 @@ class Order(metaclass=PoolMeta):
     def _ready(self, action):
         "Whether a quote or a report waits for the customer, as action needs"
         quote, report = self.current_quote, self.current_report
-        quote_pending = bool(quote and quote.state == 'proposed')
-        report_pending = bool(report and report.state == 'proposed')
-        return {
-            'submit_quote': not quote_pending,
-            'confirm_quote': quote_pending,
-            'reject_quote': quote_pending,
-            'confirm_report': report_pending,
-            'reject_report': report_pending,
-            }.get(action, True)
+        return ready(action, quote.state if quote else None,
+            report.state if report else None)
 
     @classmethod
     def perform(cls, orders, action, values=None):

@@ -3,6 +3,8 @@
 # copyright notices and license terms.
 from trytond.pool import Pool, PoolMeta
 
+from . import view
+
 
 class Rule(metaclass=PoolMeta):
     __name__ = 'ir.rule'
@@ -38,3 +40,30 @@ class Cron(metaclass=PoolMeta):
                 ('instrument_service.notice|deliver_due',
                     "Deliver Pending Notices"),
                 ])
+
+
+class Translation(metaclass=PoolMeta):
+    __name__ = 'ir.translation'
+
+    # The workflow definitions and selection labels are cached translated
+    # (view.py): a translation edited or loaded must be seen at once
+    @classmethod
+    def create(cls, vlist):
+        records = super().create(vlist)
+        cls._clear_service_caches()
+        return records
+
+    @classmethod
+    def write(cls, *args):
+        super().write(*args)
+        cls._clear_service_caches()
+
+    @classmethod
+    def delete(cls, translations):
+        super().delete(translations)
+        cls._clear_service_caches()
+
+    @classmethod
+    def _clear_service_caches(cls):
+        Pool().get('instrument_service.workflow').clear_definitions()
+        view.clear_labels()

@@ -1,7 +1,6 @@
 # This file is part of the instrument_service module.
 # The COPYRIGHT file at the top level of this repository contains the full
 # copyright notices and license terms.
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 from trytond import backend
@@ -15,9 +14,9 @@ from trytond.rpc import RPC
 from trytond.transaction import Transaction, without_check_access
 
 from .exceptions import OrderValidationError, StepNotAllowedError
-from . import clock
+from . import clock, view
 from .order_type import LINE_FIELDS, ORDER_TYPES, REQUIRED
-from .workflow import VISIT_MODES, render
+from .workflow import VISIT_MODES
 
 STATES = [
     ('draft', "Draft"),
@@ -36,7 +35,6 @@ CONTACT_FIELDS = [
     'contact_name', 'contact_company', 'contact_department',
     'contact_position', 'contact_phone', 'contact_address', 'contact_email']
 REQUIRED_CONTACT_FIELDS = ['contact_name', 'contact_company', 'contact_phone']
-DEFAULT_TIMEZONE = 'Asia/Shanghai'
 # A mini-program uploads one file of at most 10 MB per request
 MAX_FILE_SIZE = 10 * 1024 * 1024
 
@@ -123,11 +121,19 @@ class Order(ChatMixin, ModelSQL, ModelView):
             ('number_unique', Unique(t, t.number),
                 'instrument_service.msg_order_number_unique'),
             ]
+        # The lists of the mobile apps read a page in the order of an
+        # index, whatever the history of the customer or the engineer: the
+        # customer's orders and the engineer's finished tasks newest first
+        # (cls._order), the engineer's tasks in progress by state
+        newest = [(t.submitted_at, Index.Range(order='DESC')),
+            (t.id, Index.Range(order='DESC'))]
         cls._sql_indexes.update({
                 Index(t, (t.state, Index.Equality(cardinality='low'))),
-                Index(t, (t.customer, Index.Range())),
-                Index(t, (t.engineer, Index.Range())),
-                Index(t, (t.submitted_at, Index.Range(order='DESC'))),
+                Index(t, (t.customer, Index.Range()), *newest),
+                Index(t, (t.engineer, Index.Range()), *newest),
+                Index(t, (t.engineer, Index.Range()),
+                    (t.state, Index.Equality(cardinality='low'))),
+                Index(t, *newest),
                 })
         cls._order = [
             ('submitted_at', 'DESC NULLS FIRST'),
@@ -317,103 +323,20 @@ class Order(ChatMixin, ModelSQL, ModelView):
 
     def timezone(self):
         return ZoneInfo(
-            getattr(self.company, 'timezone', None) or DEFAULT_TIMEZONE)
+            getattr(self.company, 'timezone', None)
+            or view.DEFAULT_TIMEZONE)
 
     def format_datetime(self, value):
         "Format a stored (UTC) datetime in the company's timezone"
-        if not value:
-            return ''
-        local = value.replace(tzinfo=dt.timezone.utc).astimezone(
-            self.timezone())
-        return gettext(
-            'instrument_service.msg_datetime_format').format(date=local)
+        return view.format_datetime(value, self.timezone())
 
     def hint_variables(self):
-        quote = self.current_quote
-        amount = ''
-        if quote:
-            # 1000.00 reads 1000元, 1000.50 keeps its cents
-            amount = str(quote.amount.normalize()
-                if quote.amount == quote.amount.to_integral_value()
-                else quote.amount)
-            if 'E' in amount:
-                amount = str(quote.amount.to_integral_value())
-        return {
-            'noun': self.workflow.work_noun if self.workflow else '',
-            'appointment': self.format_datetime(self.appointment),
-            'amount': amount,
-            'engineer': self.engineer.rec_name if self.engineer else '',
-            }
+        "The values of the placeholders of the hints, names and labels"
+        return view.OrderFacts(self).hint_variables()
 
     def progress_view(self):
-        """What the customer sees of the order: every step with its status
-        (done, current, skipped, todo), the records of the steps reached,
-        the rendered hint of the current step and what can be done next.
-
-        The API and the back office both show this."""
-        variables = self.hint_variables()
-        records = {}
-        for record in sorted(self.progress, key=lambda r: (r.date, r.id)):
-            if record.to_step:
-                records.setdefault(record.to_step.id, []).append(
-                    record.view(variables))
-        steps = []
-        current = self.step
-        workflow_steps = self.workflow.steps if self.workflow else []
-        for step in workflow_steps:
-            if current and step.sequence < current.sequence:
-                status = 'done' if step.id in records else 'skipped'
-            elif current and step == current:
-                status = 'done' if step.final else 'current'
-            else:
-                status = 'todo'
-            steps.append({
-                    'id': step.id,
-                    'code': step.code,
-                    'name': step.render_name(variables),
-                    'status': status,
-                    'hint': (step.render_hint(variables, self.visit_mode)
-                        if step == current else None),
-                    'records': records.get(step.id, []),
-                    })
-        if self.state == 'cancelled':
-            hint = gettext('instrument_service.msg_hint_cancelled',
-                reason=self.cancel_reason or '')
-        elif self.state == 'draft':
-            hint = gettext('instrument_service.msg_hint_draft')
-        elif not current:
-            hint = gettext('instrument_service.msg_hint_waiting')
-        else:
-            hint = current.render_hint(variables, self.visit_mode)
-        quote = self.current_quote
-        report = self.current_report
-        return {
-            'id': self.id,
-            'number': self.number,
-            'name': self.name,
-            'type': self.type,
-            'state': self.state,
-            'submitted_at': self.submitted_at,
-            'visit_mode': self.visit_mode,
-            'appointment': self.appointment,
-            'engineer': self.engineer.rec_name if self.engineer else None,
-            'current_step': current.code if current else None,
-            'hint': hint,
-            'steps': steps,
-            'actions': [{
-                    'action': t.action,
-                    'actor': t.actor,
-                    'button': render(t.button, variables) or t.action_string,
-                    } for t in self.available_transitions(ready=True)],
-            'quote': quote.view() if quote else None,
-            'report': report.view() if report else None,
-            'rating': {
-                'attitude': self.rating_attitude,
-                'quality': self.rating_quality,
-                'overall': self.rating_overall,
-                'comment': self.rating_comment,
-                } if self.rating_overall else None,
-            }
+        "What the customer sees of the order: see view.progress_view"
+        return view.progress_view(self)
 
 
 class OrderLine(ModelSQL, ModelView):

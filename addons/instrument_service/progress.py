@@ -139,34 +139,6 @@ class Progress(ModelSQL, ModelView):
             if photo.type == 'data' and photo.data:
                 return thumbnail(photo.data)
 
-    def view(self, variables):
-        "The record as the customer and the engineer see it"
-        check_in = None
-        if self.check_in_time:
-            check_in = {
-                'time': self.check_in_time,
-                'latitude': self.latitude,
-                'longitude': self.longitude,
-                'accuracy': self.accuracy,
-                'address': self.check_in_address,
-                }
-        return {
-            'id': self.id,
-            'action': self.action,
-            'label': self._label(variables),
-            'date': self.date,
-            'actor_role': self.actor_role,
-            'actor_name': self.actor_name,
-            'description': self.description,
-            'reason': self.reason,
-            'photos': [{'id': p.id, 'name': p.name} for p in self.photos],
-            'visit_mode': self.visit_mode,
-            'appointment': self.appointment,
-            'check_in': check_in,
-            'quote': self.quote.view() if self.quote else None,
-            'report': self.report.view() if self.report else None,
-            }
-
 
 class _AnswerMixin:
     "A proposal the customer confirms or rejects; each revision is a version"
@@ -192,13 +164,6 @@ class _AnswerMixin:
     def get_rec_name(self, name):
         return '%s v%s' % (self.order.rec_name, self.version)
 
-    def _view(self):
-        return {
-            'version': self.version,
-            'state': self.state,
-            'reason': self.reason,
-            }
-
 
 class Quote(_AnswerMixin, ModelSQL, ModelView):
     __name__ = 'instrument_service.order.quote'
@@ -214,20 +179,9 @@ class Quote(_AnswerMixin, ModelSQL, ModelView):
     def get_currency(self, name):
         return self.order.company.currency.id
 
-    def view(self):
-        return {
-            **self._view(),
-            'amount': self.amount,
-            'currency': self.currency.code if self.currency else None,
-            'plan': self.plan,
-            }
-
 
 class Report(_AnswerMixin, ModelSQL, ModelView):
     __name__ = 'instrument_service.order.report'
     _rec_name = 'content'
 
     content = fields.Text("Content", required=True, readonly=True)
-
-    def view(self):
-        return {**self._view(), 'content': self.content}

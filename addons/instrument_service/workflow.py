@@ -6,9 +6,12 @@ and the transitions between them, with who performs each transition and the
 evidence it needs. Everything here is data an administrator can edit."""
 from string import Template
 
+from trytond.cache import Cache
 from trytond.model import (
     DeactivableMixin, ModelSQL, ModelView, Unique, fields, sequence_ordered)
+from trytond.pool import Pool
 from trytond.pyson import Eval
+from trytond.transaction import Transaction
 
 from .order_type import ORDER_TYPES
 
@@ -46,8 +49,35 @@ def render(template, variables):
     return Template(template or '').safe_substitute(variables)
 
 
-class Workflow(DeactivableMixin, ModelSQL, ModelView):
+class DefinitionCacheMixin:
+    """Clears the cached definitions of the workflows when one of their
+    records changes"""
+    __slots__ = ()
+
+    @classmethod
+    def create(cls, vlist):
+        records = super().create(vlist)
+        Pool().get('instrument_service.workflow').clear_definitions()
+        return records
+
+    @classmethod
+    def write(cls, *args):
+        super().write(*args)
+        Pool().get('instrument_service.workflow').clear_definitions()
+
+    @classmethod
+    def delete(cls, records):
+        super().delete(records)
+        Pool().get('instrument_service.workflow').clear_definitions()
+
+
+class Workflow(DefinitionCacheMixin, DeactivableMixin, ModelSQL, ModelView):
     __name__ = 'instrument_service.workflow'
+    # Every view of an order reads its workflow's steps and transitions:
+    # read once per language, cleared when any of them changes (and synced
+    # between the server processes by Tryton's cache)
+    _definitions = Cache(
+        'instrument_service.workflow.definition', context=False)
 
     name = fields.Char("Name", required=True, translate=True)
     order_type = fields.Selection(ORDER_TYPES, "Order Type", required=True)
@@ -74,6 +104,48 @@ class Workflow(DeactivableMixin, ModelSQL, ModelView):
         if workflows:
             return workflows[0]
 
+    @classmethod
+    def definition(cls, workflow_id):
+        """The steps and transitions of the workflow as read-only
+        dictionaries, in the language of the transaction: work_noun, steps
+        (ordered) and transitions"""
+        key = (workflow_id, Transaction().language)
+        definition = cls._definitions.get(key)
+        if definition is None:
+            workflow = cls(workflow_id)
+            definition = cls._definitions.set(key, {
+                    'id': workflow.id,
+                    'work_noun': workflow.work_noun or '',
+                    'steps': [{
+                            'id': s.id,
+                            'code': s.code,
+                            'name': s.name or '',
+                            'hint': s.hint or '',
+                            'hint_remote': s.hint_remote or '',
+                            'sequence': s.sequence,
+                            'final': bool(s.final),
+                            'customer_can_cancel': bool(
+                                s.customer_can_cancel),
+                            } for s in workflow.steps],
+                    'transitions': [{
+                            'id': t.id,
+                            'from_step': t.from_step.id if t.from_step
+                            else None,
+                            'to_step': t.to_step.id,
+                            'action': t.action,
+                            'action_string': t.action_string,
+                            'actor': t.actor,
+                            'visit_mode': t.visit_mode,
+                            'label': t.label or '',
+                            'button': t.button or '',
+                            } for t in workflow.transitions],
+                    })
+        return definition
+
+    @classmethod
+    def clear_definitions(cls):
+        cls._definitions.clear()
+
     def first_transition(self, action):
         "The transition that starts the work on an order (no origin step)"
         for transition in self.transitions:
@@ -81,7 +153,8 @@ class Workflow(DeactivableMixin, ModelSQL, ModelView):
                 return transition
 
 
-class WorkflowStep(sequence_ordered(), ModelSQL, ModelView):
+class WorkflowStep(
+        DefinitionCacheMixin, sequence_ordered(), ModelSQL, ModelView):
     __name__ = 'instrument_service.workflow.step'
 
     workflow = fields.Many2One(
@@ -129,7 +202,7 @@ class WorkflowStep(sequence_ordered(), ModelSQL, ModelView):
         return render(template, variables)
 
 
-class WorkflowTransition(ModelSQL, ModelView):
+class WorkflowTransition(DefinitionCacheMixin, ModelSQL, ModelView):
     __name__ = 'instrument_service.workflow.transition'
 
     workflow = fields.Many2One(

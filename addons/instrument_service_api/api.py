@@ -237,9 +237,6 @@ def run(request, func, auth, readonly):
     elif auth == 'customer':
         if not token or not token.startswith('c.'):
             raise unauthorized()
-        customer = authenticate_customer(request, token[2:])
-        if not customer:
-            raise unauthorized()
     context = {
         'language': language(request),
         '_request': {'remote_addr': request.remote_addr},
@@ -247,7 +244,14 @@ def run(request, func, auth, readonly):
     user = engineer[0] if engineer else 0
     extras = {}
     busy = Busy()
+    write_session = session_written = False
     while True:
+        if write_session:
+            # Out of the request's transaction, which may be read-only;
+            # once: the session is then fresh, or gone
+            if not authenticate_customer(request, token[2:]):
+                raise unauthorized()
+            write_session, session_written = False, True
         try:
             # Locking the records of a restarted transaction may fail here
             transaction = Transaction().start(database_name(), user,
@@ -262,7 +266,7 @@ def run(request, func, auth, readonly):
             try:
                 caller = None
                 if auth == 'customer':
-                    caller = _customer(pool, customer, token)
+                    caller = _customer(pool, token)
                     if caller is None:
                         raise error(401, 'unauthorized', 'msg_unauthorized')
                 elif auth == 'engineer':
@@ -276,6 +280,12 @@ def run(request, func, auth, readonly):
                 transaction.tasks.clear()
                 transaction.rollback()
                 e.fix(extras)
+                continue
+            except SessionToWrite:
+                transaction.rollback()
+                if session_written:
+                    raise unauthorized()
+                write_session = True
                 continue
             except (backend.DatabaseOperationalError,
                     RetryTransaction) as e:
@@ -348,6 +358,11 @@ class BusyError(Exception):
     "The retries of a request are exhausted: answered 503 busy"
 
 
+class SessionToWrite(Exception):
+    """The customer's session is to be deleted (expired) or its expiry
+    pushed on: authenticate_customer does it in a transaction of its own"""
+
+
 def authenticate_customer(request, key):
     """Check a customer token against web.user.session in a transaction of
     its own (the request's may be read-only): drop it when expired, push its
@@ -386,12 +401,32 @@ def authenticate_customer(request, key):
                 raise BusyError()
 
 
-def _customer(pool, web_user_id, token):
-    "The customer caller; its token is the whole bearer token, c.<key>"
+def _customer(pool, token):
+    """The customer caller of token (the whole bearer token, c.<key>), read
+    in the request's transaction: None when the session is unknown or its
+    web user inactive; SessionToWrite when the session is expired or its
+    expiry is to be pushed on, as authenticate_customer does (about once in
+    a tenth of its lifetime)"""
+    Session = pool.get('web.user.session')
     WebUser = pool.get('web.user')
-    web_user = WebUser(web_user_id)
-    if web_user.active:
-        return Caller('customer', token, web_user=web_user)
+    session = Session.__table__()
+    web_user = WebUser.__table__()
+    cursor = Transaction().connection.cursor()
+    cursor.execute(*session
+        .join(web_user, condition=web_user.id == session.user)
+        .select(web_user.id, web_user.active, session.write_date,
+            session.create_date,
+            where=session.key == token[2:], limit=1))
+    row = cursor.fetchone()
+    if not row:
+        return None
+    web_user_id, active, write_date, create_date = row
+    # As web.user.session's expired and authenticate_customer's refresh
+    age = dt.datetime.now() - (write_date or create_date)
+    if abs(age) > Session.timeout() or age > Session.timeout() / 10:
+        raise SessionToWrite()
+    if active:
+        return Caller('customer', token, web_user=WebUser(web_user_id))
 
 
 def _engineer(pool, user_id, token):

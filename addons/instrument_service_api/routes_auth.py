@@ -10,7 +10,6 @@ import hmac
 import logging
 import secrets
 
-from trytond import backend
 from trytond.config import config
 from trytond.model.exceptions import SQLConstraintError
 from trytond.pool import Pool
@@ -20,8 +19,8 @@ from trytond.modules.instrument_service import jpush
 
 from . import wechat
 from .api import (
-    body, check_fields, customer_token, database_name, engineer_token, error,
-    route)
+    RetryTransaction, body, check_fields, customer_token, database_name,
+    engineer_token, error, route)
 from .routes_customer import PHONE
 
 logger = logging.getLogger(__name__)
@@ -58,9 +57,9 @@ def _find_or_create(domain, values):
         except SQLConstraintError:
             # Another login created the same customer at the same moment:
             # the route frame retries the request in a new transaction,
-            # which finds it
-            raise backend.DatabaseOperationalError(
-                "customer created concurrently")
+            # which finds it. Not a DatabaseOperationalError: one without
+            # an SQLSTATE means a lost connection (a 503)
+            raise RetryTransaction()
         return web_user, True
 
 

@@ -21,7 +21,7 @@ from . import files
 from .api import (
     RetryTransaction, body, check_fields, error, invalid_fields, page_args,
     route)
-from .serialize import file_view, order_detail, order_summary
+from .serialize import file_view, order_detail, order_page
 from .user import CONTACT_FIELDS
 
 EMAIL = re.compile(r'^[^@\s]+@[^@\s]+\.[^@\s]+$')
@@ -140,7 +140,7 @@ def upload(request, caller):
         thumbnail=thumbnail, resource=caller.web_user)
     with without_check_access():
         attachment.save()
-    return file_view(attachment), 201
+    return file_view(attachment.id), 201
 
 
 def file_reader_may_see(caller, attachment):
@@ -363,7 +363,6 @@ def submit_order(request, caller):
     parameters=['page', 'page_size', 'state', 'type'],
     responses={200: 'OrderPage'})
 def my_orders(request, caller):
-    Order = Pool().get('instrument_service.order')
     page, size = page_args(request)
     domain = [('customer', '=', caller.web_user.id),
         ('state', '!=', 'draft')]
@@ -380,12 +379,7 @@ def my_orders(request, caller):
         domain.append(('type', '=', order_type))
     if problems:
         raise invalid_fields(problems)
-    total = Order.search_count(domain)
-    orders = Order.search(domain, offset=(page - 1) * size, limit=size)
-    return {
-        'items': [order_summary(o) for o in orders],
-        'page': page, 'page_size': size, 'total': total,
-        }
+    return order_page([(domain, None)], page, size)
 
 
 @route('GET', '/orders/{order_id}', auth='customer', tag='customer',

@@ -18,7 +18,7 @@ from .api import (
     Waiter, body, check_fields, error, int_arg, invalid_fields, page_args,
     route)
 from .serialize import (
-    file_view, inbox_view, notification_view, order_detail, order_summary)
+    file_view, notification_view, order_detail, order_page)
 
 # What an engineer may send with each action of a step
 STEP_FIELDS = {
@@ -45,6 +45,15 @@ WAIT_DEFAULT, WAIT_MAX = 25, 60
 BUS_RECHECK = 5
 
 
+def engineer_clause(caller):
+    """The orders of the caller's employees: "=" for the one employee an
+    engineer usually has, which PostgreSQL can read in the order of an
+    index (it does not with "= ANY")"""
+    if len(caller.employees) == 1:
+        return ('engineer', '=', caller.employees[0])
+    return ('engineer', 'in', list(caller.employees))
+
+
 def offered_order(caller, order_id):
     "An order offered to the caller at some point, or 404"
     Order = Pool().get('instrument_service.order')
@@ -62,7 +71,7 @@ def task(caller, order_id):
     Order = Pool().get('instrument_service.order')
     orders = Order.search([
             ('id', '=', order_id),
-            ('engineer', 'in', list(caller.employees)),
+            engineer_clause(caller),
             ], limit=1)
     if not orders:
         raise error(404, 'not_found', 'msg_order_not_found')
@@ -73,7 +82,6 @@ def task(caller, order_id):
     summary="Orders offered to me, waiting for an answer",
     parameters=['page', 'page_size'], responses={200: 'InboxPage'})
 def inbox(request, caller):
-    Order = Pool().get('instrument_service.order')
     page, size = page_args(request)
     domain = [
         ('state', '=', 'submitted'),
@@ -81,12 +89,9 @@ def inbox(request, caller):
                 ('engineer', 'in', list(caller.employees)),
                 ('state', '=', 'offered')]),
         ]
-    total = Order.search_count(domain)
-    orders = Order.search(domain, offset=(page - 1) * size, limit=size)
-    return {
-        'items': [inbox_view(o) for o in orders],
-        'page': page, 'page_size': size, 'total': total,
-        }
+    # No personal data before the engineer accepts: the area, not the
+    # customer's company
+    return order_page([(domain, None)], page, size, contact=False)
 
 
 @route('POST', '/engineer/inbox/{order_id}/accept', auth='engineer',
@@ -111,27 +116,25 @@ def decline(request, caller, order_id):
 
 
 @route('GET', '/engineer/tasks', auth='engineer', tag='engineer',
-    summary="My tasks, the ones in progress first",
+    summary="My tasks: the ones in progress first, the next appointment "
+    "first; then the finished and cancelled ones, newest first",
     parameters=['page', 'page_size', 'state'], responses={200: 'OrderPage'})
 def tasks(request, caller):
-    Order = Pool().get('instrument_service.order')
     page, size = page_args(request)
-    domain = [('engineer', 'in', list(caller.employees))]
+    mine = engineer_clause(caller)
+    # Two runs, each read in the order of an index: the open tasks are few
+    # (an engineer's capacity), the history grows for ever
+    runs = [
+        ({'in_progress'}, [('appointment', 'ASC NULLS LAST'), ('id', 'DESC')]),
+        ({'done', 'cancelled'}, None),
+        ]
     state = request.args.get('state')
     if state:
         if state not in {'in_progress', 'done', 'cancelled'}:
             raise invalid_fields({'state': 'in_progress, done, cancelled'})
-        domain.append(('state', '=', state))
-    total = Order.search_count(domain)
-    orders = Order.search(domain, offset=(page - 1) * size, limit=size,
-        # state is a Selection without sort: ordered by its place in
-        # the list (in_progress, done, cancelled), not by name
-        order=[('state', 'ASC'), ('appointment', 'ASC NULLS LAST'),
-            ('id', 'DESC')])
-    return {
-        'items': [order_summary(o) for o in orders],
-        'page': page, 'page_size': size, 'total': total,
-        }
+        runs = [({state}, order) for states, order in runs if state in states]
+    return order_page([([mine, ('state', 'in', sorted(states))], order)
+            for states, order in runs], page, size)
 
 
 @route('GET', '/engineer/tasks/{order_id}', auth='engineer',
@@ -163,7 +166,7 @@ def task_photo(request, caller, order_id):
     attachment.thumbnail = thumbnail
     with without_check_access():
         attachment.save()
-    return file_view(attachment), 201
+    return file_view(attachment.id), 201
 
 
 @route('POST', '/engineer/tasks/{order_id}/steps', auth='engineer',

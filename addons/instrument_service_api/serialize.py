@@ -3,11 +3,21 @@
 # copyright notices and license terms.
 """How orders, files and notifications look in the API. The progress is the
 domain's progress view, with file links added and the actions filtered to
-the caller's role."""
-import weakref
+the caller's role.
 
+Lists and details are read with a few statements over the models' tables
+(as the domain's progress view is, see instrument_service/view.py), not
+field by field through the records: they are what the apps load most."""
+import json
+
+from trytond import backend
+from trytond.filestore import filestore
 from trytond.pool import Pool
+from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
+
+from trytond.modules.instrument_service.view import labels
+from trytond.modules.instrument_service.workflow import render
 
 from .api import PREFIX
 
@@ -15,119 +25,162 @@ LINE_FIELDS = [
     'instrument_name', 'category', 'brand', 'model', 'quantity',
     'fault_description', 'appointment_time', 'validation_categories',
     'requirement']
+SUMMARY_LINE_FIELDS = ['instrument_name', 'brand', 'model', 'quantity']
 
 
-def file_view(attachment):
-    return {
-        'id': attachment.id,
-        'name': attachment.name,
-        'mimetype': getattr(attachment, 'mimetype', None),
-        'size': attachment.data_size,
-        'url': '%s/files/%s' % (PREFIX, attachment.id),
-        'thumbnail_url': ('%s/files/%s/thumbnail' % (PREFIX, attachment.id)
-            if getattr(attachment, 'thumbnail_id', None) else None),
-        }
+def file_views(where):
+    """The views of the attachments that match where (a condition on the
+    ir.attachment table), newest first as ir.attachment orders them, with
+    their resource: [(resource, view)]"""
+    Attachment = Pool().get('ir.attachment')
+    table = Attachment.__table__()
+    transaction = Transaction()
+    cursor = transaction.connection.cursor()
+    # Where Binary reads the files of the attachments from
+    prefix = Attachment.data.store_prefix
+    if prefix is None:
+        prefix = transaction.database.name
+    cursor.execute(*table.select(table.resource, table.id, table.name,
+            table.mimetype, table.file_id, table.thumbnail_id,
+            where=where(table),
+            order_by=[table.create_date.desc, table.id.desc]))
+    result = []
+    for resource, id_, name, mimetype, file_id, thumbnail_id in \
+            cursor.fetchall():
+        result.append((resource, {
+                    'id': id_,
+                    'name': name,
+                    'mimetype': mimetype,
+                    'size': _size(Attachment, id_, file_id, prefix),
+                    'url': '%s/files/%s' % (PREFIX, id_),
+                    'thumbnail_url': ('%s/files/%s/thumbnail' % (PREFIX, id_)
+                        if thumbnail_id else None),
+                    }))
+    return result
 
 
-def _selection_name(record, name):
-    return getattr(record, name + '_string', None)
+def _size(Attachment, attachment_id, file_id, prefix):
+    "The size of an attachment's file, as ir.attachment's data_size"
+    if file_id:
+        try:
+            return filestore.size(file_id, prefix=prefix)
+        except OSError:
+            return 0
+    # Kept in the database (no filestore)
+    return Attachment(attachment_id).data_size
 
 
-# The translated labels of a selection, once per transaction (request):
-# Selection.translated() computes the field's whole definition (fields_get)
-# on every access, 0.7 ms each, twice per order of a page
-_LABELS = weakref.WeakKeyDictionary()
-
-
-def _label(record, name):
-    labels = _LABELS.setdefault(Transaction(), {})
-    key = (record.__name__, name, Transaction().language)
-    if key not in labels:
-        field = record._fields[name]
-        labels[key] = dict(field.get_selection(
-                record.__class__, name, record))
-    value = getattr(record, name)
-    return labels[key].get(value, value)
-
-
-class _Variables(dict):
-    """The hint variables of an order, computed when a template asks for
-    them: step names only use ${noun}, and Order.hint_variables() makes the
-    ORM read the quotes, the company and the engineer of every order of a
-    page"""
-
-    def __init__(self, order):
-        super().__init__()
-        self.order = order
-
-    def __missing__(self, key):
-        if key == 'noun':
-            # As Order.hint_variables() gives it
-            workflow = self.order.workflow
-            return workflow.work_noun if workflow else ''
-        self.update(self.order.hint_variables())
-        if key not in self:
-            raise KeyError(key)
-        return self[key]
-
-
-def _step_name(order):
-    "The name of the order's step, its template rendered"
-    name = order.step.name or ''
-    if '$' not in name:
-        return name
-    return order.step.render_name(_Variables(order))
-
-
-def order_summary(order, contact=True):
-    view = {
-        'id': order.id,
-        'number': order.number,
-        'name': order.name,
-        'type': order.type,
-        'type_name': _label(order, 'type'),
-        'state': order.state,
-        'state_name': _label(order, 'state'),
-        'step': ({'code': order.step.code, 'name': _step_name(order)}
-            if order.step else None),
-        'submitted_at': order.submitted_at,
-        'appointment': order.appointment,
-        'engineer': order.engineer.rec_name if order.engineer else None,
-        'instruments': [{
-                'instrument_name': line.instrument_name,
-                'brand': line.brand,
-                'model': line.model,
-                'quantity': line.quantity,
-                } for line in order.lines],
-        }
-    if contact:
-        view['company'] = order.contact_company
+def file_view(attachment_id):
+    "The view of one attachment"
+    (_, view), = file_views(lambda t: t.id == attachment_id)
     return view
 
 
-def _progress(order, role):
-    view = order.progress_view()
-    Attachment = Pool().get('ir.attachment')
-    for step in view['steps']:
-        step.pop('id', None)
-        for record in step['records']:
-            record['photos'] = [file_view(p)
-                for p in Attachment.browse([p['id'] for p in record['photos']])]
-    view['actions'] = [a for a in view['actions'] if a['actor'] == role]
-    return {
-        'current_step': view['current_step'],
-        'hint': view['hint'],
-        'steps': view['steps'],
-        'actions': view['actions'],
-        'quote': view['quote'],
-        'report': view['report'],
-        'rating': view['rating'],
-        }
+def _step_names(workflow_ids):
+    "The rendered name of every step of the workflows, by step id"
+    Workflow = Pool().get('instrument_service.workflow')
+    names = {}
+    for workflow_id in workflow_ids:
+        definition = Workflow.definition(workflow_id)
+        variables = {'noun': definition['work_noun']}
+        for step in definition['steps']:
+            names[step['id']] = (step['code'],
+                render(step['name'], variables))
+    return names
+
+
+def _lines(order_ids, names):
+    "The lines of the orders (fields names), by order, in their order"
+    Line = Pool().get('instrument_service.order.line')
+    table = Line.__table__()
+    cursor = Transaction().connection.cursor()
+    result = {i: [] for i in order_ids}
+    for sub_ids in grouped_slice(order_ids, backend.MAX_QUERY_PARAMS):
+        cursor.execute(*table.select(table.order, table.id,
+                *(getattr(table, n) for n in names),
+                where=reduce_ids(table.order, sub_ids),
+                order_by=[table.order, table.id]))
+        for order_id, line_id, *values in cursor:
+            line = dict(zip(names, values))
+            if 'validation_categories' in line:
+                # A MultiSelection is stored as JSON: text in SQLite, a
+                # list read from PostgreSQL's json
+                value = line['validation_categories']
+                if isinstance(value, str):
+                    value = json.loads(value)
+                line['validation_categories'] = list(value or [])
+            result[order_id].append((line_id, line))
+    return result
+
+
+def order_summaries(order_ids, contact=True, line_fields=None):
+    """The summaries of the orders as the lists show them, in the order of
+    order_ids; with contact, the customer's company, else the area (the
+    city part of the address, for an engineer who has not accepted).
+    With line_fields, the lines of each order with those fields too, under
+    the key '_lines', as (id, values) pairs."""
+    pool = Pool()
+    Order = pool.get('instrument_service.order')
+    Employee = pool.get('company.employee')
+    Party = pool.get('party.party')
+    order = Order.__table__()
+    employee = Employee.__table__()
+    party = Party.__table__()
+    cursor = Transaction().connection.cursor()
+    rows = {}
+    for sub_ids in grouped_slice(order_ids, backend.MAX_QUERY_PARAMS):
+        cursor.execute(*order
+            .join(employee, 'LEFT', condition=employee.id == order.engineer)
+            .join(party, 'LEFT', condition=party.id == employee.party)
+            .select(order.id, order.number, order.name, order.type,
+                order.state, order.workflow, order.step, order.submitted_at,
+                order.appointment, party.name, party.code,
+                order.contact_company, order.contact_address,
+                where=reduce_ids(order.id, sub_ids)))
+        for row in cursor:
+            rows[row[0]] = row
+    steps = _step_names({r[5] for r in rows.values() if r[5]})
+    lines = _lines(list(rows), line_fields or SUMMARY_LINE_FIELDS)
+    types, states = labels(Order, 'type'), labels(Order, 'state')
+    result = []
+    for order_id in order_ids:
+        (_, number, name, type_, state, _, step, submitted_at, appointment,
+            party_name, party_code, company, address) = rows[order_id]
+        view = {
+            'id': order_id,
+            'number': number,
+            'name': name,
+            'type': type_,
+            'type_name': types.get(type_, type_),
+            'state': state,
+            'state_name': states.get(state, state),
+            'step': ({'code': steps[step][0], 'name': steps[step][1]}
+                if step in steps else None),
+            'submitted_at': submitted_at,
+            'appointment': appointment,
+            # As Employee.rec_name gives it (the party's)
+            'engineer': (party_name or '[%s]' % party_code
+                if (party_name or party_code) else None),
+            'instruments': [{f: line[f] for f in SUMMARY_LINE_FIELDS}
+                for _, line in lines[order_id]],
+            }
+        if line_fields:
+            view['_lines'] = lines[order_id]
+        if contact:
+            view['company'] = company
+        else:
+            view['area'] = (address or '').strip().split(' ')[0][:20] or None
+        result.append(view)
+    return result
 
 
 def order_detail(order, role):
     "The whole order as its customer (role customer) or engineer sees it"
-    view = order_summary(order)
+    pool = Pool()
+    Line = pool.get('instrument_service.order.line')
+    Workflow = pool.get('instrument_service.workflow')
+    view, = order_summaries([order.id], line_fields=LINE_FIELDS)
+    lines = view.pop('_lines')
     view['contact'] = {
         'name': order.contact_name,
         'company': order.contact_company,
@@ -138,25 +191,63 @@ def order_detail(order, role):
         'email': order.contact_email,
         }
     view['visit_mode'] = order.visit_mode
-    view['lines'] = [{
-            **{f: getattr(line, f) for f in LINE_FIELDS},
-            'validation_categories': list(line.validation_categories or []),
-            'files': [file_view(a) for a in line.attachments],
-            } for line in order.lines]
-    view['progress'] = _progress(order, role)
+    progress = order.progress_view()
+    records = [r for s in progress['steps'] for r in s['records']]
+    # The files of the lines and the photos of the records at once
+    resources = ['%s,%s' % (Line.__name__, i) for i, _ in lines]
+    photo_ids = [p['id'] for r in records for p in r['photos']]
+    by_resource, by_id = {}, {}
+    for resource, file_ in file_views(lambda t: t.resource.in_(
+                resources or [None]) | t.id.in_(photo_ids or [None])):
+        by_resource.setdefault(resource, []).append(file_)
+        by_id[file_['id']] = file_
+    view['lines'] = [{**line, 'files': by_resource.get(resource, [])}
+        for resource, (_, line) in zip(resources, lines)]
+    for step in progress['steps']:
+        step.pop('id', None)
+    for record in records:
+        record['photos'] = [by_id[p['id']] for p in record['photos']]
+    view['progress'] = {
+        'current_step': progress['current_step'],
+        'hint': progress['hint'],
+        'steps': progress['steps'],
+        'actions': [a for a in progress['actions'] if a['actor'] == role],
+        'quote': progress['quote'],
+        'report': progress['report'],
+        'rating': progress['rating'],
+        }
     if role == 'customer':
+        step = None
+        if order.step and order.workflow:
+            step = next((s for s in Workflow.definition(
+                        order.workflow.id)['steps']
+                    if s['id'] == order.step.id), None)
         view['can_cancel'] = bool(
             order.state in {'submitted', 'in_progress'}
-            and (not order.step or order.step.customer_can_cancel))
+            and (not step or step['customer_can_cancel']))
     return view
 
 
-def inbox_view(order):
-    "What an engineer sees of an order offered to them: no personal data"
-    view = order_summary(order, contact=False)
-    city = (order.contact_address or '').strip().split(' ')[0][:20]
-    view['area'] = city or None
-    return view
+def order_page(runs, page, size, contact=True):
+    """A page of orders, with the total: runs are (domain, order) pairs
+    whose orders follow each other, each searched as the caller (with the
+    record rules) in its order (None: the newest first)"""
+    Order = Pool().get('instrument_service.order')
+    cursor = Transaction().connection.cursor()
+    offset = (page - 1) * size
+    ids, total = [], 0
+    for domain, order in runs:
+        count = Order.search_count(domain)
+        if len(ids) < size and offset < total + count:
+            cursor.execute(*Order.search(domain,
+                    offset=max(0, offset - total), limit=size - len(ids),
+                    order=order, query=True))
+            ids += [r[0] for r in cursor]
+        total += count
+    return {
+        'items': order_summaries(ids, contact=contact),
+        'page': page, 'page_size': size, 'total': total,
+        }
 
 
 def notification_view(notification):

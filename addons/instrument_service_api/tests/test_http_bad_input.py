@@ -3,6 +3,7 @@
 # copyright notices and license terms.
 """Bad input of every kind gets its documented structured error, never a
 500, and a refused write writes nothing."""
+import datetime as dt
 import io
 import json
 import unittest
@@ -541,7 +542,7 @@ class BadInputTestCase(unittest.TestCase):
                 ('GET', '/engineer'), ('GET', '/engineer/tasks/1/2/3'),
                 ('DELETE', '/v2/orders'), ('GET', '/orders/%s/' % 1)]:
             with self.subTest(method=method, path=path):
-                error = self.refused(404, 'not_found', method, path,
+                self.refused(404, 'not_found', method, path,
                     {} if method != 'GET' else None)
                 english = server.call(method, path,
                     {} if method != 'GET' else None, self.customer,
@@ -762,7 +763,7 @@ class BadInputTestCase(unittest.TestCase):
         for token, path in [(customer, '/me'), (customer, '/orders'),
                 (engineer, '/engineer/inbox'), (engineer, '/engineer/tasks')]:
             with self.subTest(token=token[:2], path=path):
-                error = self.refused(401, 'unauthorized', 'GET', path,
+                self.refused(401, 'unauthorized', 'GET', path,
                     token=token)
                 english = server.call('GET', path, token=token,
                     headers={'Accept-Language': 'en'})[1]['error']
@@ -785,6 +786,35 @@ class BadInputTestCase(unittest.TestCase):
             with self.subTest(header=header):
                 self.refused(401, 'unauthorized', 'GET', '/orders',
                     token='', headers={'Authorization': header})
+
+    def test_session_pushed_on(self):
+        """A customer session is checked in the request's own transaction;
+        used after a tenth of its lifetime (3 of 30 days) it is pushed on,
+        and a customer made inactive is refused at once"""
+        server = self.server
+        customer = server.customer()
+        key = customer[2:]
+
+        def last_written():
+            (value,), = server.sql('SELECT COALESCE(write_date, create_date) '
+                'FROM web_user_session WHERE key = %s', (key,))
+            return dt.datetime.fromisoformat(str(value)[:19])
+        now = dt.datetime.utcnow()
+        for days, pushed in [(2, False), (4, True)]:
+            with self.subTest(days=days):
+                old = (now - dt.timedelta(days=days)).strftime(
+                    '%Y-%m-%d %H:%M:%S')
+                server.sql('UPDATE web_user_session SET create_date = %s, '
+                    'write_date = %s WHERE key = %s', (old, old, key))
+                status, body = server.call('GET', '/orders', token=customer)
+                self.assertEqual(status, 200, body)
+                self.assertEqual(
+                    abs(last_written() - now) < dt.timedelta(minutes=5),
+                    pushed)
+        server.sql('UPDATE web_user SET active = %s WHERE id IN (SELECT '
+            '"user" FROM web_user_session WHERE key = %s)', (False, key))
+        self.refused(401, 'unauthorized', 'GET', '/orders', token=customer)
+
 
 
 if __name__ == '__main__':

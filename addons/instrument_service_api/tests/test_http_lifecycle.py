@@ -592,15 +592,12 @@ class LifecycleTestCase(unittest.TestCase):
         cancelled = self.call('GET', '/orders?state=cancelled',
             token=customer)
         self.assertEqual(cancelled['total'], 2)
-        # The engineer's tasks: in progress first, cancelled last
+        # The engineer's tasks: in progress first, the cancelled one after
         taken, _ = self.submit(customer, 'repair')
         self.call('POST', '/engineer/inbox/%s/accept' % taken['id'],
             token=engineer)
         tasks = self.call('GET', '/engineer/tasks?page_size=100',
             token=engineer)['items']
-        rank = {'in_progress': 0, 'done': 1, 'cancelled': 2}
-        states = [t['state'] for t in tasks]
-        self.assertEqual(states, sorted(states, key=rank.get))
         ids = [t['id'] for t in tasks]
         self.assertLess(ids.index(taken['id']), ids.index(order['id']))
         # The profile: remembered from the order, then changed
@@ -611,6 +608,110 @@ class LifecycleTestCase(unittest.TestCase):
         self.assertEqual(changed['contact'],
             {**CONTACT, 'position': '经理', 'department': None})
         self.assertEqual(self.call('GET', '/me', token=customer), changed)
+
+    def test_tasks_order_and_pages(self):
+        """An engineer's tasks: in progress first, the next appointment
+        first (remote ones, without, last); then the finished and cancelled
+        ones, newest first; the pages follow each other across the two"""
+        engineer = self.server.engineer(1)
+        customer = self.server.customer()
+        submitted = []
+        for hour in [15, None, 9, 11]:
+            order, _ = self.submit(customer, 'repair')
+            self.call('POST', '/engineer/inbox/%s/accept' % order['id'],
+                token=engineer)
+            if hour is None:
+                self.step(order['id'], engineer, 'visit_remote')
+            else:
+                self.step(order['id'], engineer, 'visit_onsite',
+                    appointment='2031-03-02T%02d:00:00+08:00' % hour)
+            submitted.append(order['id'])
+        # The second one is finished, the fourth cancelled
+        self.step(submitted[1], engineer, 'finish_remote', description='-')
+        self.call('POST', '/orders/%s/rating' % submitted[1], {
+                'attitude': 5, 'quality': 5, 'overall': 5}, token=customer)
+        self.call('POST', '/orders/%s/cancel' % submitted[3],
+            {'reason': '不需要了'}, token=customer)
+        tasks = self.call('GET', '/engineer/tasks?page_size=100',
+            token=engineer)
+        items = tasks['items']
+        self.assertEqual(tasks['total'], len(items))
+        running = [t for t in items if t['state'] == 'in_progress']
+        # In progress first, in the order of their appointments
+        self.assertEqual(items[:len(running)], running)
+        self.assertEqual([t['appointment'] for t in running], sorted(
+                (t['appointment'] for t in running),
+                key=lambda a: (a is None, a or '')))
+        self.assertLess(
+            [t['id'] for t in items].index(submitted[2]),
+            [t['id'] for t in items].index(submitted[0]))
+        # Then the closed ones, the newest first
+        closed = items[len(running):]
+        self.assertEqual({t['state'] for t in closed},
+            {'done', 'cancelled'})
+        self.assertEqual(closed, sorted(closed,
+                key=lambda t: (t['submitted_at'], t['id']), reverse=True))
+        closed_ids = [t['id'] for t in closed]
+        self.assertLess(closed_ids.index(submitted[3]),
+            closed_ids.index(submitted[1]))
+        # Pages of 2 make the same list, across the two runs
+        paged = []
+        for page in range(1, len(items) // 2 + 2):
+            body = self.call('GET', '/engineer/tasks?page_size=2&page=%s'
+                % page, token=engineer)
+            self.assertEqual(body['total'], tasks['total'])
+            paged += body['items']
+        self.assertEqual(paged, items)
+        # One state: that run only
+        for state in ['in_progress', 'done', 'cancelled']:
+            only = self.call('GET', '/engineer/tasks?page_size=100&state='
+                + state, token=engineer)
+            self.assertEqual(only['items'],
+                [t for t in items if t['state'] == state])
+            self.assertEqual(only['total'], len(only['items']))
+
+    def test_workflow_edit_seen_at_once(self):
+        """A step renamed in the back office (in Chinese and in English)
+        reads so in the apps at the next request: the cached workflow
+        definitions are cleared"""
+        customer = self.server.customer()
+        engineer = self.server.engineer(0)
+        order, _ = self.submit(customer, 'training')
+        self.call('POST', '/engineer/inbox/%s/accept' % order['id'],
+            token=engineer)
+        self.assertEqual(self.view(order['id'], customer)['step']['name'],
+            '已接单')
+        step_ids = self.server.back_office(
+            'model.instrument_service.workflow.step.search',
+            [['workflow.order_type', '=', 'training'],
+                ['code', '=', 'accepted']], 0, None, None)
+        # English first: writing the source marks its translations fuzzy
+        renamed = {'en': 'Taken by an engineer', 'zh_CN': '工程师已接单'}
+        original = {language: self.server.back_office(
+                'model.instrument_service.workflow.step.read',
+                step_ids, ['name'], language=language)[0]['name']
+            for language in renamed}
+        try:
+            for language, name in renamed.items():
+                self.server.back_office(
+                    'model.instrument_service.workflow.step.write',
+                    step_ids, {'name': name}, language=language)
+            for language, name in renamed.items():
+                view = self.call('GET', '/orders/%s' % order['id'],
+                    token=customer, headers={
+                        'Accept-Language': language.replace('_', '-')})
+                self.assertEqual(view['step']['name'], name)
+                self.assertEqual(view['progress']['steps'][0]['name'], name)
+                listed = self.call('GET', '/orders', token=customer,
+                    headers={'Accept-Language': language.replace('_', '-')})
+                self.assertEqual(listed['items'][0]['step']['name'], name)
+        finally:
+            for language, name in original.items():
+                self.server.back_office(
+                    'model.instrument_service.workflow.step.write',
+                    step_ids, {'name': name}, language=language)
+        self.assertEqual(self.view(order['id'], customer)['step']['name'],
+            '已接单')
 
     def test_english(self):
         "Accept-Language: en gives the English copy, zh_CN is the default"

@@ -1,0 +1,344 @@
+# This file is part of the instrument_service module.
+# The COPYRIGHT file at the top level of this repository contains the full
+# copyright notices and license terms.
+"""How an order reads to its customer and its engineer: the progress view
+(every step with its evidence, the hint, what can be done next) and the
+translated labels it shows.
+
+The mobile apps read an order's progress on nearly every screen, so the
+view is read in a handful of statements over the models' tables instead of
+field by field through the records (bench/README.md measures both): the
+workflow's steps and transitions come from Workflow.definition (cached),
+the selection labels from a cache, and the evidence of the order (records
+with their actors, photos, quotes and reports) from one query each."""
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sql import Null
+
+from trytond.cache import Cache
+from trytond.i18n import gettext
+from trytond.pool import Pool
+from trytond.transaction import Transaction
+
+from .workflow import render
+
+DEFAULT_TIMEZONE = 'Asia/Shanghai'
+CLOSED_STATES = {'done', 'cancelled'}
+_labels = Cache('instrument_service.selection_labels', context=False)
+
+
+def labels(Model, name):
+    """The translated labels of the selection field name of Model, in the
+    language of the transaction, by value"""
+    key = (Model.__name__, name, Transaction().language)
+    result = _labels.get(key)
+    if result is None:
+        field = Model._fields[name]
+        result = _labels.set(key, dict(field.get_selection(
+                    Model, name, None)))
+    return result
+
+
+def clear_labels():
+    _labels.clear()
+
+
+def ready(action, quote_state, report_state):
+    """Whether action may be performed now, given the state of the current
+    quote and report: an answer waits for the customer, a new quote waits
+    for the answer to the last one"""
+    quote_pending = quote_state == 'proposed'
+    report_pending = report_state == 'proposed'
+    return {
+        'submit_quote': not quote_pending,
+        'confirm_quote': quote_pending,
+        'reject_quote': quote_pending,
+        'confirm_report': report_pending,
+        'reject_report': report_pending,
+        }.get(action, True)
+
+
+def attachments(resources):
+    """The attachments of the resources ("model,id"), by resource, newest
+    first as ir.attachment orders them: (id, name) pairs"""
+    Attachment = Pool().get('ir.attachment')
+    table = Attachment.__table__()
+    cursor = Transaction().connection.cursor()
+    result = {r: [] for r in resources}
+    if not resources:
+        return result
+    cursor.execute(*table.select(table.resource, table.id, table.name,
+            where=table.resource.in_(list(resources)),
+            order_by=[table.create_date.desc, table.id.desc]))
+    for resource, id_, name in cursor:
+        result[resource].append({'id': id_, 'name': name})
+    return result
+
+
+def format_amount(amount):
+    "1000.00 reads 1000, 1000.50 keeps its cents"
+    if amount is None:
+        return ''
+    text = str(amount.normalize()
+        if amount == amount.to_integral_value() else amount)
+    if 'E' in text:
+        text = str(amount.to_integral_value())
+    return text
+
+
+def format_datetime(value, timezone):
+    "A stored (UTC) datetime as the customer reads it in timezone"
+    if not value:
+        return ''
+    local = value.replace(tzinfo=dt.timezone.utc).astimezone(timezone)
+    return gettext(
+        'instrument_service.msg_datetime_format').format(date=local)
+
+
+class OrderFacts:
+    """What the views of one order read besides the order's own fields: its
+    company's timezone and currency, its engineer's name, its quotes and
+    reports (newest version first) and its workflow's definition"""
+
+    def __init__(self, order):
+        pool = Pool()
+        Order = pool.get('instrument_service.order')
+        Company = pool.get('company.company')
+        Currency = pool.get('currency.currency')
+        Employee = pool.get('company.employee')
+        Party = pool.get('party.party')
+        Workflow = pool.get('instrument_service.workflow')
+        cursor = Transaction().connection.cursor()
+        self.order = order
+        table = Order.__table__()
+        company = Company.__table__()
+        currency = Currency.__table__()
+        employee = Employee.__table__()
+        party = Party.__table__()
+        cursor.execute(*table
+            .join(company, 'LEFT', condition=company.id == table.company)
+            .join(currency, 'LEFT', condition=currency.id == company.currency)
+            .join(employee, 'LEFT', condition=employee.id == table.engineer)
+            .join(party, 'LEFT', condition=party.id == employee.party)
+            .select(company.timezone, currency.code, party.name, party.code,
+                where=table.id == order.id))
+        timezone, self.currency, name, code = cursor.fetchone() or (
+            None, None, None, None)
+        self.timezone = ZoneInfo(timezone or DEFAULT_TIMEZONE)
+        # As Employee.rec_name gives it (the party's)
+        self.engineer = (name or '[%s]' % code) if (name or code) else None
+        self.quotes = self._answers('instrument_service.order.quote',
+            ['amount', 'plan'])
+        self.reports = self._answers('instrument_service.order.report',
+            ['content'])
+        self.definition = (Workflow.definition(order.workflow.id)
+            if order.workflow else None)
+
+    def _answers(self, model, names):
+        Model = Pool().get(model)
+        table = Model.__table__()
+        cursor = Transaction().connection.cursor()
+        columns = ['id', 'version', 'state', 'reason'] + names
+        cursor.execute(*table.select(
+                *(getattr(table, c) for c in columns),
+                where=table.order == self.order.id,
+                order_by=[table.version.desc, table.id.desc]))
+        return [dict(zip(columns, row)) for row in cursor]
+
+    @property
+    def quote(self):
+        return self.quotes[0] if self.quotes else None
+
+    @property
+    def report(self):
+        return self.reports[0] if self.reports else None
+
+    def hint_variables(self):
+        "The values of the placeholders of hints, names and labels"
+        return {
+            'noun': self.definition['work_noun'] if self.definition else '',
+            'appointment': format_datetime(
+                self.order.appointment, self.timezone),
+            'amount': format_amount(
+                self.quote['amount'] if self.quote else None),
+            'engineer': self.engineer or '',
+            }
+
+    def quote_view(self, quote):
+        return {
+            'version': quote['version'],
+            'state': quote['state'],
+            'reason': quote['reason'],
+            'amount': quote['amount'],
+            'currency': self.currency,
+            'plan': quote['plan'],
+            }
+
+    def report_view(self, report):
+        return {
+            'version': report['version'],
+            'state': report['state'],
+            'reason': report['reason'],
+            'content': report['content'],
+            }
+
+
+def render_hint(step, variables, visit_mode):
+    template = step['hint']
+    if visit_mode == 'remote' and step['hint_remote']:
+        template = step['hint_remote']
+    return render(template, variables)
+
+
+def progress_records(order, facts, variables):
+    """The views of the progress records that reached a step, by step, in
+    the order they happened"""
+    pool = Pool()
+    Progress = pool.get('instrument_service.order.progress')
+    User = pool.get('res.user')
+    WebUser = pool.get('web.user')
+    table = Progress.__table__()
+    user = User.__table__()
+    cursor = Transaction().connection.cursor()
+    columns = ['id', 'action', 'transition', 'to_step', 'date', 'actor_role',
+        'actor_customer', 'description', 'reason', 'visit_mode',
+        'appointment', 'check_in_time', 'latitude', 'longitude', 'accuracy',
+        'check_in_address', 'quote', 'report']
+    cursor.execute(*table
+        .join(user, 'LEFT', condition=user.id == table.actor_user)
+        .select(*(getattr(table, c) for c in columns),
+            # As User.rec_name gives it
+            user.name, user.login,
+            where=(table.order == order.id) & (table.to_step != Null),
+            order_by=[table.date.asc, table.id.asc]))
+    rows = [(dict(zip(columns, row)), row[-2:]) for row in cursor]
+    photos = attachments(['%s,%s' % (Progress.__name__, r['id'])
+            for r, _ in rows])
+    transitions = {t['id']: t for t in (
+            facts.definition['transitions'] if facts.definition else [])}
+    actions = labels(Progress, 'action')
+    quotes = {q['id']: q for q in facts.quotes}
+    reports = {r['id']: r for r in facts.reports}
+    records = {}
+    for row, (user_name, user_login) in rows:
+        transition = transitions.get(row['transition'])
+        if row['actor_customer']:
+            actor = order.contact_name or WebUser(
+                row['actor_customer']).rec_name
+        else:
+            actor = user_name or user_login
+        check_in = None
+        if row['check_in_time']:
+            check_in = {
+                'time': row['check_in_time'],
+                'latitude': row['latitude'],
+                'longitude': row['longitude'],
+                'accuracy': row['accuracy'],
+                'address': row['check_in_address'],
+                }
+        quote = quotes.get(row['quote'])
+        report = reports.get(row['report'])
+        records.setdefault(row['to_step'], []).append({
+                'id': row['id'],
+                'action': row['action'],
+                'label': (render(transition['label'], variables)
+                    if transition and transition['label']
+                    else actions.get(row['action'], row['action'])),
+                'date': row['date'],
+                'actor_role': row['actor_role'],
+                'actor_name': actor,
+                'description': row['description'],
+                'reason': row['reason'],
+                'photos': photos['%s,%s' % (Progress.__name__, row['id'])],
+                'visit_mode': row['visit_mode'],
+                'appointment': row['appointment'],
+                'check_in': check_in,
+                'quote': facts.quote_view(quote) if quote else None,
+                'report': facts.report_view(report) if report else None,
+                })
+    return records
+
+
+def progress_view(order):
+    """What the customer sees of the order: every step with its status
+    (done, current, skipped, todo), the records of the steps reached, the
+    rendered hint of the current step and what can be done next.
+
+    The API and the back office both show this."""
+    facts = OrderFacts(order)
+    variables = facts.hint_variables()
+    records = progress_records(order, facts, variables)
+    definition = facts.definition
+    current = order.step.id if order.step else None
+    workflow_steps = definition['steps'] if definition else []
+    current_sequence = next((s['sequence'] for s in workflow_steps
+            if s['id'] == current), None)
+    current_step = None
+    steps = []
+    for step in workflow_steps:
+        if current_sequence is not None and (
+                step['sequence'] < current_sequence):
+            status = 'done' if step['id'] in records else 'skipped'
+        elif step['id'] == current:
+            status = 'done' if step['final'] else 'current'
+            current_step = step
+        else:
+            status = 'todo'
+        steps.append({
+                'id': step['id'],
+                'code': step['code'],
+                'name': render(step['name'], variables),
+                'status': status,
+                'hint': (render_hint(step, variables, order.visit_mode)
+                    if step['id'] == current else None),
+                'records': records.get(step['id'], []),
+                })
+    if order.state == 'cancelled':
+        hint = gettext('instrument_service.msg_hint_cancelled',
+            reason=order.cancel_reason or '')
+    elif order.state == 'draft':
+        hint = gettext('instrument_service.msg_hint_draft')
+    elif not current_step:
+        hint = gettext('instrument_service.msg_hint_waiting')
+    else:
+        hint = render_hint(current_step, variables, order.visit_mode)
+    quote, report = facts.quote, facts.report
+    actions = []
+    if definition and order.state not in CLOSED_STATES | {'draft'}:
+        for transition in definition['transitions']:
+            if (transition['from_step'] == current
+                    and transition['visit_mode'] in {
+                        None, '', order.visit_mode}
+                    and ready(transition['action'],
+                        quote['state'] if quote else None,
+                        report['state'] if report else None)):
+                actions.append({
+                        'action': transition['action'],
+                        'actor': transition['actor'],
+                        'button': (render(transition['button'], variables)
+                            or transition['action_string']),
+                        })
+    return {
+        'id': order.id,
+        'number': order.number,
+        'name': order.name,
+        'type': order.type,
+        'state': order.state,
+        'submitted_at': order.submitted_at,
+        'visit_mode': order.visit_mode,
+        'appointment': order.appointment,
+        'engineer': facts.engineer,
+        'current_step': (current_step or {}).get('code') if current else None,
+        'hint': hint,
+        'steps': steps,
+        'actions': actions,
+        'quote': facts.quote_view(quote) if quote else None,
+        'report': facts.report_view(report) if report else None,
+        'rating': {
+            'attitude': order.rating_attitude,
+            'quality': order.rating_quality,
+            'overall': order.rating_overall,
+            'comment': order.rating_comment,
+            } if order.rating_overall else None,
+        }
