@@ -265,6 +265,7 @@ class Client:
         self.rng = random.Random(seed)
         self.connections = {}
         self.samples = []
+        self.failures = []
         self.races = []
         self.lock = threading.Lock()
 
@@ -274,14 +275,19 @@ class Client:
             self.connections[name] = Connection(self.urls[target])
         return self.connections[name]
 
-    def record(self, label, status, ms, ok):
+    def record(self, label, status, ms, ok, body=None):
         with self.lock:
             self.samples.append((label, time.time(), ms, ok, status))
+            if not ok and body is not None:
+                # What went wrong, for the results: the answer or the
+                # connection's exception
+                self.failures.append((label, time.time(), status,
+                        body[:300].decode('utf-8', 'replace')))
 
     def get(self, label, target, path, token):
         status, body, ms = self.connection(target).request('GET', path,
             headers=bearer(token))
-        self.record(label, status, ms, status == 200)
+        self.record(label, status, ms, status == 200, body)
         return status, body
 
     def rpc(self, label, login, calls):
@@ -306,7 +312,7 @@ class Client:
                 ok = False
                 break
             results.append(body)
-        self.record(label, status, total, ok)
+        self.record(label, status, total, ok, None if ok else body)
         return results
 
     # The four read scenarios, on each target
@@ -504,7 +510,7 @@ def _client(ctx, urls, job, seed, start, stop, queue):
             action(target)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     queue.put((client.samples, client.races,
-            usage.ru_utime + usage.ru_stime))
+            usage.ru_utime + usage.ru_stime, client.failures))
 
 
 def run(ctx, urls, jobs, duration, warmup=2.0, seed=0):
@@ -526,7 +532,8 @@ def run(ctx, urls, jobs, duration, warmup=2.0, seed=0):
         process.join()
     samples = [s for r in results for s in r[0] if s[1] >= measure_from]
     races = [race for r in results for race in r[1]]
-    return {'samples': samples, 'races': races,
+    failures = [f for r in results for f in r[3] if f[1] >= measure_from]
+    return {'samples': samples, 'races': races, 'failures': failures,
         'driver_cpu_s': sum(r[2] for r in results),
         'duration': duration, 'clients': len(jobs)}
 
@@ -552,6 +559,13 @@ def summarise(result, labels=None):
             'p50': rank(.50), 'p95': rank(.95), 'p99': rank(.99),
             'errors': sum(errors.values()),
             'error_statuses': {str(k): v for k, v in errors.items()}}
+        # A few of the answers that failed, different ones first
+        examples = {}
+        for failed, _, status, text in result.get('failures', ()):
+            if failed == label and len(examples) < 3:
+                examples.setdefault((status, text[:80]), f'{status} {text}')
+        if examples:
+            stats[label]['error_examples'] = list(examples.values())
     return stats
 
 

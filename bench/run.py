@@ -27,6 +27,7 @@ and exits 1 when a request failed or memory grew by 10 % or more from the
 end of the warm-up (1 minute) to the end.
 """
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -94,13 +95,7 @@ def compare_reads(ctx, urls, servers, options):
                     options.duration, options.warmup, servers,
                     seed=round_)
                 driver.append(result['driver_cpu_share'])
-                entry = pooled.setdefault((scenario, target), {
-                        'samples': [], 'duration': 0})
-                entry['samples'] += result['samples']
-                entry['duration'] += result['duration']
-                print(f"  round {round_ + 1} {scenario:<16} {target:<5} "
-                    f"{len(result['samples']) / result['duration']:7.1f} "
-                    "req/s", flush=True)
+                pool_round(pooled, (scenario, target), result, round_)
     table = {}
     for scenario in load.READS:
         row = table[scenario] = {}
@@ -117,6 +112,18 @@ def compare_reads(ctx, urls, servers, options):
     return table, max(driver)
 
 
+def pool_round(pooled, key, result, round_):
+    "Add the samples of one round's measurement to those of key"
+    entry = pooled.setdefault(key, {
+            'samples': [], 'failures': [], 'duration': 0})
+    entry['samples'] += result['samples']
+    entry['failures'] += result['failures']
+    entry['duration'] += result['duration']
+    print(f"  round {round_ + 1} {key[0]:<16} {key[1]:<12} "
+        f"{len(result['samples']) / result['duration']:7.1f} req/s",
+        flush=True)
+
+
 def ratio(a, b):
     return round(a / b, 2) if b else None
 
@@ -129,6 +136,7 @@ def mixed(ctx, urls, servers, duration, warmup):
 def pooled_mixed(results):
     "The figures of one or more runs of the mixed load, samples pooled"
     pooled = {'samples': [s for r in results for s in r['samples']],
+        'failures': [f for r in results for f in r['failures']],
         'duration': sum(r['duration'] for r in results)}
     stats = load.summarise(pooled)
     return {'stats': stats,
@@ -288,17 +296,41 @@ def targets(run):
     return rows
 
 
-def growth(run):
-    dbs = list(run['databases'])
-    if len(dbs) < 2:
-        return {}
-    first, last = run['databases'][dbs[0]], run['databases'][dbs[-1]]
-    return {scenario: {
-            'p95': {db: run['databases'][db]['reads'][scenario]['api']['p95']
-                for db in dbs},
-            'ratio': ratio(last['reads'][scenario]['api']['p95'],
-                first['reads'][scenario]['api']['p95'])}
-        for scenario in load.READS}
+def growth(dbs, options):
+    """The API's read scenarios on every database in the same rounds, the
+    order of the databases rotating, all servers up: the growth is a ratio
+    measured side by side like the others, not two runs minutes apart"""
+    ctxs = {db: load.plan(load_data(db)) for db in dbs}
+    pooled = {}
+    with contextlib.ExitStack() as stack:
+        servers = {db: stack.enter_context(Server(db, 'api',
+                    *DEFAULT_SETTINGS[1:], DEFAULT_SETTINGS[0]))
+            for db in dbs}
+        for db in dbs:
+            for scenario in load.READS:
+                load.run(ctxs[db], {'api': servers[db].url},
+                    [(scenario, 'api')] * 2, 1, 0)
+        for round_ in range(options.rounds):
+            for i, scenario in enumerate(load.READS):
+                shift = (round_ + i) % len(dbs)
+                for db in dbs[shift:] + dbs[:shift]:
+                    result = measure(ctxs[db], {'api': servers[db].url},
+                        [(scenario, 'api')] * options.concurrency,
+                        options.duration, options.warmup, [servers[db]],
+                        seed=round_)
+                    pool_round(pooled, (scenario, db), result, round_)
+    table = {}
+    for scenario in load.READS:
+        stats = {db: load.summarise(pooled[(scenario, db)])[scenario]
+            for db in dbs}
+        first, last = stats[dbs[0]], stats[dbs[-1]]
+        table[scenario] = {
+            'p50': {db: stats[db]['p50'] for db in dbs},
+            'p95': {db: stats[db]['p95'] for db in dbs},
+            'errors': sum(stats[db]['errors'] for db in dbs),
+            'ratio_p50': ratio(last['p50'], first['p50']),
+            'ratio': ratio(last['p95'], first['p95'])}
+    return table
 
 
 def soak(options):
@@ -335,6 +367,8 @@ def soak(options):
     end = samples[-1]
     grow = (end['total'] - after_warmup['total']) / after_warmup['total']
     result = {'db': db, 'minutes': minutes, 'warmup_s': warmup,
+        'started': dt.datetime.fromtimestamp(started, dt.timezone.utc)
+        .isoformat(timespec='seconds'),
         'machine': machine(), 'machine_cpu_share': meter.share(),
         'loadavg_end': os.getloadavg(), 'worker_pids': pids,
         'rss_after_warmup_kb': after_warmup, 'rss_end_kb': end,
@@ -355,13 +389,18 @@ def soak(options):
 
 def write_summary():
     "bench/RESULTS.md from the newest run and soak files"
-    runs = sorted(RESULTS.glob('*.json'), key=lambda p: p.stat().st_mtime)
-    run = next((json.loads(p.read_text()) for p in reversed(runs)
-            if not p.name.endswith(('-soak.json', '-settings.json'))), None)
-    soak_ = next((json.loads(p.read_text()) for p in reversed(runs)
-            if p.name.endswith('-soak.json')), None)
-    settings = next((json.loads(p.read_text()) for p in reversed(runs)
-            if p.name.endswith('-settings.json')), None)
+    # Newest by the time each run started (a fresh clone's files all have
+    # the same modification time)
+    runs = sorted(((json.loads(p.read_text()), p.name)
+            for p in RESULTS.glob('*.json')),
+        key=lambda r: r[0].get('started') or r[1][:10])
+
+    def newest(kind):
+        return next((r for r, name in reversed(runs)
+                if (name.endswith(f'-{kind}.json') if kind
+                    else not name.endswith(('-soak.json',
+                            '-settings.json')))), None)
+    run, soak_, settings = newest(None), newest('soak'), newest('settings')
     lines = ['# Benchmark results', '',
         'Written by `bench/run.py` (see `bench/README.md`); every figure is '
         'in the JSON file named below. Latencies in ms, nearest-rank '
@@ -412,6 +451,14 @@ def write_summary():
                     f"{vr['p50']} / {vr['p95']} / {vr['rps']} | "
                     f"{vf['p50']} / {vf['p95']} / {vf['rps']} | "
                     f"{a['errors']}/{r['errors']}/{f['errors']} |")
+            failed = [f"{scenario} {target}: " + '; '.join(
+                    f'`{e}`' for e in row[target]['error_examples'])
+                for scenario, row in d['reads'].items()
+                for target in load.TARGETS
+                if row[target].get('error_examples')]
+            if failed:
+                lines += ['', 'Errors (api/rpc/floor) seen: '
+                    + ' — '.join(failed)]
             lines += ['', 'Writes (2 clients, each order raced by every '
                 'offered engineer):', '',
                 '| operation | n | rps | p50 | p95 | p99 | errors |',
@@ -446,13 +493,25 @@ def write_summary():
                 lines += settings_table(d['settings'])
         if run.get('growth'):
             dbs = list(run['databases'])
-            lines += ['', '## Growth (API p95, ms)', '',
-                '| scenario | ' + ' | '.join(dbs) + ' | ratio |',
-                '|---' * (len(dbs) + 2) + '|']
+            lines += ['', '## Growth (API p50 / p95, ms)', '',
+                'The read scenarios again, on every database in the same '
+                'rounds (all servers up, the order of the databases '
+                'rotating); the ratio is the last database over the '
+                'first. Statements per request, from the query plans: '
+                + ', '.join(f"{scenario} "
+                    + ' / '.join(str(len(run['databases'][db]['plans'][
+                                'scenarios'][scenario]['statements']))
+                        for db in dbs)
+                    for scenario in run['growth']) + '.', '',
+                '| scenario | ' + ' | '.join(dbs)
+                + ' | ratio p50 / p95 | errors |',
+                '|---' * (len(dbs) + 3) + '|']
             for scenario, row in run['growth'].items():
                 lines.append(f"| {scenario} | " + ' | '.join(
-                        str(row['p95'][db]) for db in dbs)
-                    + f" | {row['ratio']} |")
+                        f"{row['p50'][db]} / {row['p95'][db]}"
+                        for db in dbs)
+                    + f" | {row['ratio_p50']} / {row['ratio']} | "
+                    f"{row['errors']} |")
         if settings:
             lines += ['', f"## Worker settings ({settings['db']}, mixed "
                 f"load, {settings['rounds']} rounds of "
@@ -579,7 +638,10 @@ def main(argv=None):
         'machine': machine(), 'options': vars(options), 'databases': {}}
     for i, db in enumerate(options.db):
         run['databases'][db] = bench_database(db, i == 0, options)
-    run['growth'] = growth(run)
+    if len(options.db) > 1:
+        print('== growth: the reads on every database, side by side',
+            flush=True)
+        run['growth'] = growth(options.db, options)
     run['targets'] = targets(run)
     run['elapsed_s'] = round(time.time() - started)
     run['machine_cpu_share'] = meter.share()

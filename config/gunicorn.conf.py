@@ -19,8 +19,8 @@
 # Preload. The master imports the application once and, through
 # TRYTOND_DATABASE_NAMES, initialises the pool of the database(s) (every
 # model class, the views, the translations): workers are forked ready, the
-# first requests are not 3 s slow, and a worker restarted by max_requests or
-# after a crash serves at once. trytond keys its PostgreSQL connection pools
+# first requests are not 3 s slow, and a worker restarted after a crash (or
+# by max_requests) serves at once. trytond keys its PostgreSQL connection pools
 # by process id, and trytond.application closes the master's pool after the
 # initialisation, so no connection is shared across the fork. Without
 # TRYTOND_DATABASE_NAMES the database named by [instrument_service_api]
@@ -94,11 +94,15 @@ keepalive = 5
 # lasts up to 60 s); a worker stuck longer than this is killed and re-forked
 timeout = 90
 graceful_timeout = 30
-# A safety net against slow leaks in code we do not control (reports,
-# third-party modules): with preload a new worker is ready at once. The
-# jitter spreads the restarts of the workers. The soak test
-# (bench/run.py --soak) turns it off to see the real growth.
-max_requests = int(os.environ.get('GUNICORN_MAX_REQUESTS', 10000))
+# Recycling workers (max_requests) is off: gunicorn 23's gthread worker
+# resets connections it accepted while it recycles itself
+# (benoitc/gunicorn#3038, open): bench/run.py saw 1 to 2 requests fail with
+# "connection reset" at each recycle, on the API and the floor alike. The
+# soak (bench/run.py --soak, 10 minutes of mixed load) measures the
+# workers' memory flat without it. GUNICORN_MAX_REQUESTS=10000 turns it on
+# as a safety net against a leak (with preload a new worker is ready at
+# once; the jitter spreads the restarts), at that cost.
+max_requests = int(os.environ.get('GUNICORN_MAX_REQUESTS', 0))
 max_requests_jitter = max_requests // 10
 # The heartbeat files in memory, not on a possibly slow disk
 worker_tmp_dir = '/dev/shm' if os.path.isdir('/dev/shm') else None
