@@ -21,10 +21,9 @@ from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from .workflow import render
+from .workflow import render, visit_mode_matches
 
 DEFAULT_TIMEZONE = 'Asia/Shanghai'
-CLOSED_STATES = {'done', 'cancelled'}
 _labels = Cache('instrument_service.selection_labels', context=False)
 
 
@@ -266,6 +265,8 @@ def progress_view(order):
     rendered hint of the current step and what can be done next.
 
     The API and the back office both show this."""
+    # Not at the top: order imports this module
+    from .order import CLOSED_STATES
     facts = OrderFacts(order)
     variables = facts.hint_variables()
     records = progress_records(order, facts, variables)
@@ -308,8 +309,8 @@ def progress_view(order):
     if definition and order.state not in CLOSED_STATES | {'draft'}:
         for transition in definition['transitions']:
             if (transition['from_step'] == current
-                    and transition['visit_mode'] in {
-                        None, '', order.visit_mode}
+                    and visit_mode_matches(
+                        transition['visit_mode'], order.visit_mode)
                     and ready(transition['action'],
                         quote['state'] if quote else None,
                         report['state'] if report else None)):

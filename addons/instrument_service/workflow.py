@@ -49,6 +49,11 @@ def render(template, variables):
     return Template(template or '').safe_substitute(variables)
 
 
+def visit_mode_matches(transition_mode, order_mode):
+    "Whether a transition of transition_mode fits an order of order_mode"
+    return not transition_mode or transition_mode == order_mode
+
+
 class DefinitionCacheMixin:
     """Clears the cached definitions of the workflows when one of their
     records changes"""
@@ -256,4 +261,4 @@ class WorkflowTransition(DefinitionCacheMixin, ModelSQL, ModelView):
             self.to_step.name)
 
     def matches(self, order):
-        return (not self.visit_mode) or self.visit_mode == order.visit_mode
+        return visit_mode_matches(self.visit_mode, order.visit_mode)
