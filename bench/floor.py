@@ -6,10 +6,11 @@ stack and settings as trytond (config/gunicorn.conf.py):
         --pythonpath bench floor:app
 
 It does the same work as the API without the framework: checks the same
-token against the same session table (with the same expiry and address
-rule), reads the same rows (the order page with its step, engineer and
-instruments; the detail with its lines, files and their sizes on the
-filestore, progress records, workflow steps, quote, report and the next
+token against the same session tables (with the same expiry, and for
+engineers the same checks of the user and the engineer profile), reads
+the same rows (the order page with its step, engineer and instruments;
+the detail with its lines, files and their sizes on the filestore,
+progress records, workflow steps, quote, report and the next
 actions, with the zh_CN translations) and returns JSON of the same shape.
 What it skips is the ORM (records, field access checks, caches), the
 rendering of ${...} templates beyond the work noun, and the translation of
@@ -22,6 +23,7 @@ Paths mirror the API under /floor: /floor/orders, /floor/orders/<id>,
 /floor/engineer/inbox, /floor/engineer/tasks; /floor/ping for readiness.
 """
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -30,12 +32,14 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from trytond.modules.instrument_service import region
+
 DB = os.environ.get('BENCH_FLOOR_DB', 'bench_10k')
 DSN = os.environ.get('BENCH_DSN', 'host=127.0.0.1 user=postgres')
 FILESTORE = os.path.join(os.environ.get('BENCH_FILESTORE', 'data/db'), DB)
 TIMEZONE = ZoneInfo('Asia/Shanghai')
 WEB_TIMEOUT = dt.timedelta(days=30)     # [session] web_timeout
-MAX_AGE = dt.timedelta(days=7)          # [session] max_age
+SECRET = re.compile(r'[A-Za-z0-9_-]{43}')  # device.py
 PAGE = 20
 STATES = {'draft': '草稿', 'submitted': '待接单', 'in_progress': '进行中',
     'done': '已完成', 'cancelled': '已取消'}
@@ -88,20 +92,25 @@ def customer(cur, token):
     return row[0] if row else None
 
 
-def engineer(cur, token, remote_addr):
-    "The employees of the engineer, as res.user.get_employees gives them"
-    try:
-        _, user, key = token.split('.', 2)
-        user = int(user)
-    except ValueError:
+def engineer(cur, token):
+    """The employees of the engineer of token (a device session) as
+    res.user.get_employees gives them, or None: device.py's check"""
+    secret = token[2:] if token.startswith('e.') else ''
+    if not SECRET.fullmatch(secret):
         return None
-    cur.execute('SELECT 1 FROM ir_session WHERE create_uid = %s AND '
-        "key = %s AND COALESCE(ip_address, '') = %s AND create_date > %s",
-        (user, key, remote_addr, dt.datetime.utcnow() - MAX_AGE))
-    if not cur.fetchone():
+    cur.execute('SELECT s."user" '
+        'FROM instrument_service_api_device_session s '
+        'JOIN res_user u ON u.id = s."user" WHERE s.secret_hash = %s '
+        'AND s.revoked IS NULL AND s.expires > %s AND u.active '
+        'AND EXISTS (SELECT 1 FROM "res_user-company_employee" ue '
+        'JOIN instrument_service_engineer e ON e.employee = ue.employee '
+        'WHERE ue."user" = s."user" AND e.active)',
+        (hashlib.sha256(secret.encode()).hexdigest(), dt.datetime.utcnow()))
+    row = cur.fetchone()
+    if not row:
         return None
     cur.execute('SELECT employee FROM "res_user-company_employee" '
-        'WHERE "user" = %s', (user,))
+        'WHERE "user" = %s', row)
     return [r[0] for r in cur.fetchall()]
 
 
@@ -111,7 +120,7 @@ SUMMARY = f"""SELECT o.id, o.number, o.name, o.type, o.state, st.code,
     {tr('instrument_service.workflow.step', 'st.name')},
     {tr('instrument_service.workflow', 'w.work_noun')},
     o.submitted_at, o.appointment, p.name, o.contact_company,
-    o.contact_address
+    o.contact_address, o.province, o.city
 FROM instrument_service_order o
 LEFT JOIN instrument_service_workflow_step st ON st.id = o.step
 LEFT JOIN instrument_service_workflow w ON w.id = o.workflow
@@ -132,18 +141,28 @@ def summaries(cur, where, params, order, page, contact=True, limit=PAGE):
                     ('instrument_name', 'brand', 'model', 'quantity'), line)))
     result = []
     for (id_, number, name, type_, state, code, step, noun, submitted,
-            appointment, engineer_, company, address) in rows:
-        view = {'id': id_, 'number': number, 'name': name, 'type': type_,
+            appointment, engineer_, company, address, province,
+            city) in rows:
+        view = {'id': id_, 'number': number, 'type': type_,
             'type_name': TYPES.get(type_), 'state': state,
-            'state_name': STATES.get(state),
-            'step': {'code': code, 'name': render(step, noun)}
-            if code else None,
-            'submitted_at': submitted, 'appointment': appointment,
-            'engineer': engineer_, 'instruments': lines.get(id_, [])}
+            'state_name': STATES.get(state), 'submitted_at': submitted,
+            'instruments': lines.get(id_, [])}
         if contact:
-            view['company'] = company
+            view.update({'name': name,
+                    'step': {'code': code, 'name': render(step, noun)}
+                    if code else None,
+                    'appointment': appointment, 'engineer': engineer_,
+                    'company': company})
         else:
-            view['area'] = (address or '').strip().split(' ')[0][:20] or None
+            # No customer data before accepting: the region, as the API
+            first = (lines.get(id_) or [{}])[0]
+            view.update({'title': ' · '.join(filter(None, [
+                            TYPES.get(type_), ' '.join(filter(None, [
+                                        first.get('instrument_name'),
+                                        first.get('brand'),
+                                        first.get('model')]))])),
+                    'province': province, 'city': city,
+                    'district': region.district(address)})
         result.append(view)
     return result
 
@@ -342,8 +361,7 @@ def app(environ, start_response):
         with cursor() as cur:
             result = None
             if path.startswith('/floor/engineer/'):
-                employees = engineer(cur, token,
-                    environ.get('REMOTE_ADDR', ''))
+                employees = engineer(cur, token)
                 if employees is None:
                     status, body = '401 Unauthorized', {
                         'error': {'code': 'unauthorized'}}

@@ -21,7 +21,7 @@ What it does, in order:
      per batch: orders, lines, offers, quotes, reports, progress records
      and attachments;
   4. creates API tokens for a sample of customers (web.user.session) and
-     engineers (ir.session, bound to --token-ip as the API checks it) and
+     engineers (device sessions, as POST /auth/login makes them) and
      writes them, with the ids of their orders in each state, to a JSON file
      (default data/db/<db>.bench.json) for the load driver.
 
@@ -1371,11 +1371,11 @@ def write_batch(attachment_keys, stories):
 
 def sample_and_tokens(world, options, customer_counts):
     from trytond.pool import Pool
-    from trytond.transaction import Transaction
     pool = Pool()
     Order = pool.get('instrument_service.order')
     Session = pool.get('web.user.session')
-    IrSession = pool.get('ir.session')
+    User = pool.get('res.user')
+    DeviceSession = pool.get('instrument_service_api.device_session')
     rng = random.Random('%s-sample' % options.seed)
     per_state = options.ids_per_state
 
@@ -1408,14 +1408,11 @@ def sample_and_tokens(world, options, customer_counts):
     chosen = busy + rng.sample(rest,
         min(len(rest), options.sample_engineers - len(busy)))
     sampled = []
-    context = {'_request': {'remote_addr': options.token_ip}}
     for e in chosen:
-        with Transaction().set_user(e['user']), \
-                Transaction().set_context(context):
-            key = IrSession.new()
+        secret = DeviceSession.open(User(e['user']), device_name='bench')
         entry = {'user': e['user'], 'employee': e['employee'],
             'login': e['login'], 'name': e['name'],
-            'token': 'e.%s.%s' % (e['user'], key),
+            'token': 'e.%s' % secret,
             'types': e['types'], 'regions': e['regions'],
             'open_tasks': world.open_tasks[e['employee']],
             'max_open_tasks': e['max_open_tasks'], 'ids': {}}
@@ -1468,9 +1465,6 @@ def main(argv=None):
     parser.add_argument('--sample-customers', type=int, default=200)
     parser.add_argument('--sample-engineers', type=int, default=100)
     parser.add_argument('--ids-per-state', type=int, default=50)
-    parser.add_argument('--token-ip', default='127.0.0.1',
-        help="the address the load driver calls the API from: engineer "
-        "sessions are bound to it (default %(default)s)")
     parser.add_argument('--drop', action='store_true',
         help="drop the database first when it exists")
     parser.add_argument('--out', default=None,
@@ -1717,7 +1711,6 @@ def main(argv=None):
         'states': states,
         'counts': counts,
         'timings': timings,
-        'token_ip': options.token_ip,
         'admin': {'login': 'admin', 'password': admin_password},
         'dispatchers': [{'login': d['login'], 'user': d['user']}
             for d in dispatchers],

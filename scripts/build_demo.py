@@ -19,7 +19,11 @@ What it does, in order:
      module's own engine (Order.submit, Order.perform, Order.do_cancel) as
      the customer, engineer or dispatcher who would act in real life, one
      transaction per action, so every step is reached the way users reach
-     it: no raw SQL and no record written behind the engine's back.
+     it: no raw SQL and no record written behind the engine's back. The
+     engine reads the time of each action from the module's clock, set to
+     that of a StoryClock: orders submitted over the last days in office
+     hours, visits booked on later working days. Files are stored as the
+     API stores uploads (instrument_service_api.files.prepare).
 
 build_demo() is importable. trytond keeps its configuration and pools in
 process-wide state, so build one database per process (the end-to-end test
@@ -39,6 +43,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,6 +289,101 @@ def local_to_utc(day, hour, minute=0):
     return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
+# Office hours in Shanghai, in minutes of the day: people act within them
+OFFICE_HOURS = (9 * 60, 18 * 60)
+# Visits are booked on the hour or the half hour, from 09:00 to 16:30
+VISIT_SLOTS = range(9 * 60, 16 * 60 + 31, 30)
+
+
+def is_working_day(day):
+    return day.weekday() < 5
+
+
+def working_day(day, count):
+    "The working day count working days after day (before it when negative)"
+    step = dt.timedelta(days=1 if count >= 0 else -1)
+    for _ in range(abs(count)):
+        day += step
+        while not is_working_day(day):
+            day += step
+    return day
+
+
+def local_now():
+    return dt.datetime.now(ZoneInfo(TIMEZONE))
+
+
+class StoryClock:
+    """When the people of a story act: submitted in office hours on a
+    working day, then each action some office minutes after the one before,
+    the visit on a later working day, on the hour or the half hour.
+
+    The engine dates what it records (submission, progress, offers,
+    deadlines) by the module's clock; Runner.run(now=...) sets that clock
+    to these times. The times are drawn by a generator seeded by the story,
+    in working days from day0 (the day of the submission): _schedule draws
+    them once from any day to learn how long the story takes, then again
+    from the day0 that ends it before now."""
+
+    # Office minutes from the action before, by action (min, max)
+    DELAYS = {
+        'accept': (5, 60), 'visit_onsite': (5, 45), 'visit_remote': (5, 45),
+        'finish_remote': (60, 240), 'submit_quote': (30, 150),
+        'reject_quote': (60, 600), 'confirm_quote': (60, 600),
+        'submit_report': (240, 900), 'reject_report': (60, 600),
+        'confirm_report': (60, 600), 'rate': (5, 240), 'cancel': (30, 300),
+        }
+
+    def __init__(self, seed, day0, visit_pending=False):
+        """visit_pending: the story stops before the visit, which is then
+        in the coming working days"""
+        self.rng = random.Random(seed)
+        self.day0 = day0
+        self.days = 0  # working days since day0
+        # Submitted in the day, early enough to be accepted and the visit
+        # decided on that day
+        self.minute = self.rng.randint(OFFICE_HOURS[0], 16 * 60)
+        # The visit, as the customer asks for it (trainings) and the
+        # engineer books it: one or two working days after the submission
+        slot = self.rng.choice(VISIT_SLOTS)
+        if visit_pending:
+            day = working_day(local_now().date(), self.rng.randint(1, 4))
+            self.appointment = local_to_utc(day, slot // 60, slot % 60)
+            self._visit = None
+        else:
+            self._visit = (self.rng.randint(1, 2), slot)
+            self.appointment = self._time(*self._visit)
+
+    def _time(self, days, minute):
+        return local_to_utc(
+            working_day(self.day0, days), minute // 60, minute % 60)
+
+    @property
+    def now(self):
+        "The time of the current action, naive UTC"
+        return self._time(self.days, self.minute)
+
+    def local(self):
+        return self.now.replace(tzinfo=dt.timezone.utc).astimezone(
+            ZoneInfo(TIMEZONE))
+
+    def advance(self, action):
+        "Move on to the time of action and return it"
+        if action == 'submit_assessment':
+            # Checked in at the appointment, assessed during the visit
+            self.days, self.minute = self._visit
+            self.minute += self.rng.randint(45, 120)
+        else:
+            self.minute += self.rng.randint(*self.DELAYS[action])
+        start, end = OFFICE_HOURS
+        while self.minute > end:
+            self.days += 1
+            self.minute = start + self.minute - end
+        if action == 'visit_onsite' and self.appointment <= self.now:
+            raise ValueError('a visit decided after it took place')
+        return self.now
+
+
 def new_password():
     """A random password Tryton accepts (long, not the login or name)"""
     alphabet = string.ascii_letters + string.digits
@@ -327,7 +427,18 @@ class Runner:
         self.company_id = company_id
         self.transactions = 0
 
-    def run(self, func, user=0, context=None, check_access=False):
+    def run(self, func, user=0, context=None, check_access=False, now=None):
+        """Run func in a transaction as user; now: the time the module's
+        clock reads meanwhile (a StoryClock time), instead of the real one"""
+        if now is None:
+            return self._run(func, user, context, check_access)
+        from trytond.modules.instrument_service import clock
+        if now > utcnow():
+            raise ValueError(f'{now} is in the future')
+        with mock.patch.object(clock, 'now', lambda: now):
+            return self._run(func, user, context, check_access)
+
+    def _run(self, func, user, context, check_access):
         from trytond.transaction import Transaction, TransactionError
         from trytond.worker import run_task
         context = dict(context or {})
@@ -514,6 +625,8 @@ def _setup_master_data(runner, passwords):
         ModelData = pool.get('ir.model.data')
         Engineer = pool.get('instrument_service.engineer')
         WebUser = pool.get('web.user')
+        from trytond.modules.instrument_service_api.user import (
+            CONTACT_FIELDS)
 
         zh, company = create_company()
 
@@ -566,7 +679,10 @@ def _setup_master_data(runner, passwords):
             # login by phone finds them, and they get subscription messages
             web_user = WebUser(email=data['email'], party=party,
                 password=passwords[data['email']], login_phone=data['phone'],
-                wechat_openid='demo-openid-%s' % data['phone'])
+                wechat_openid='demo-openid-%s' % data['phone'],
+                # The contact their orders carry, remembered as the
+                # mini-program does on submission (GET /api/v1/me)
+                **{'contact_' + f: data[f] for f in CONTACT_FIELDS})
             web_user.save()
             customers.append({**data, 'web_user': web_user.id})
         _wechat_templates()
@@ -698,9 +814,6 @@ def _new_line_values(story):
                     '按SOP每半年保养一次，本次需同时更换易耗件。',
                     '近期灵敏度下降约20%，希望做一次全面保养。',
                     ]))
-    if story.type == 'training':
-        day = dt.date.today() + dt.timedelta(days=7 + story.index % 10)
-        values['appointment_time'] = local_to_utc(day, 9, 30)
     if story.type == 'validation':
         values['validation_categories'] = rng.choice(
             [['iq', 'oq'], ['iq', 'oq', 'pq'], ['oq', 'pq'], ['pq']])
@@ -721,13 +834,44 @@ def _kind(story):
     return 'generic' if story.type == 'selection' else story.instrument[4]
 
 
-def _attach(resource, name, data, description=None):
+def _attach(resource, name, data, description=None, service_use=None,
+        sequence=None):
+    """Attach the file as the API stores a customer's upload claimed by
+    an order: prepared by instrument_service_api.files.prepare (type,
+    photos as JPEG, thumbnail)"""
+    from trytond.modules.instrument_service_api.files import prepare
     from trytond.pool import Pool
     Attachment = Pool().get('ir.attachment')
+    name, mimetype, data, thumbnail = prepare(name, data)
     attachment = Attachment(name=name, type='data', data=data,
-        resource=resource, description=description)
+        mimetype=mimetype, thumbnail=thumbnail, resource=resource,
+        description=description, service_use=service_use,
+        sequence=sequence)
     attachment.save()
     return attachment.id
+
+
+def _upload(order, files, images_only=False):
+    """Upload files for the order's next step as the engineer's app does
+    (POST /engineer/tasks/{id}/files): prepared like every upload, then
+    staged on the order by the engine; return the ids the step cites"""
+    from trytond.modules.instrument_service_api.files import prepare
+    from trytond.pool import Pool
+    from trytond.transaction import without_check_access
+    pool = Pool()
+    Order = pool.get('instrument_service.order')
+    Attachment = pool.get('ir.attachment')
+    ids = []
+    for name, data in files:
+        name, mimetype, data, thumbnail = prepare(name, data, images_only)
+        attachment, = Attachment.browse(Order.add_upload(
+                [order], name, data, images_only=images_only))
+        attachment.mimetype = mimetype
+        attachment.thumbnail = thumbnail
+        with without_check_access():
+            attachment.save()
+        ids.append(attachment.id)
+    return ids
 
 
 def _create_order(runner, master, story):
@@ -735,6 +879,11 @@ def _create_order(runner, master, story):
     documents uploaded with it"""
     from trytond.pool import Pool
     customer = story.customer
+
+    values = _line_values(story)
+    if story.type == 'training':
+        # The training is asked for when the visit will be
+        values['appointment_time'] = story.clock.appointment
 
     def create():
         Order = Pool().get('instrument_service.order')
@@ -749,12 +898,13 @@ def _create_order(runner, master, story):
             contact_phone=customer['phone'],
             contact_address=customer['address'],
             contact_email=customer['email'],
-            lines=[_line_values(story)])
+            lines=[values])
         order.save()
         line, = order.lines
         label, kind = _instrument_label(story), _kind(story)
-        stamp = (dt.datetime.now(ZoneInfo(TIMEZONE))
-            - dt.timedelta(days=1)).strftime('%Y-%m-%d %H:%M')
+        # Taken before the submission
+        stamp = (story.clock.local()
+            - dt.timedelta(minutes=40)).strftime('%Y-%m-%d %H:%M')
         if story.type in {'repair', 'maintenance', 'validation',
                 'installation', 'recycle'}:
             for i in range(1 if story.type != 'repair' else 2):
@@ -762,11 +912,12 @@ def _create_order(runner, master, story):
                     demo_media.photo(label, kind,
                         'fault' if story.type == 'repair' else 'site',
                         stamp=stamp, seed=story.index * 10 + i),
-                    '客户上传的设备照片')
+                    '客户上传的设备照片', sequence=i + 1)
         if story.type in {'selection', 'rental', 'recycle'} \
                 or story.index % 5 == 0:
             _attach(str(order), _document_name(story),
-                _customer_document(story), '客户上传的文档')
+                _customer_document(story), '客户上传的文档',
+                service_use='order', sequence=1)
         return order.id
 
     story.order_id = runner.run(create)
@@ -829,8 +980,49 @@ def _report_pdf(story, number, version):
         seed=story.index, picture=(label, _kind(story)))
 
 
+class Rehearsal:
+    "A runner that runs nothing: _advance through it only moves the clock"
+
+    def run(self, func, user=0, context=None, check_access=False, now=None):
+        return None
+
+
+# The day a rehearsal starts from: any working day does
+REHEARSAL_DAY = dt.date(2025, 1, 6)
+
+
+def _schedule(master, story):
+    """Give the story its clock: its actions rehearsed from any working day
+    tell how many working days it takes; it is then submitted that many
+    working days before today (or more, to spread the finished orders over
+    the last weeks) so that its last action is already past"""
+    _line_values(story)
+    seed = f'clock-{story.type}-{story.target}-{story.variant}-{story.index}'
+    # Orders that stop before the visit have it in the coming days
+    pending = story.target in {'waiting', 'accepted', 'visit', 'cancelled'}
+    story.clock = StoryClock(seed, REHEARSAL_DAY, pending)
+    state = story.rng.getstate()
+    _advance(Rehearsal(), master, story)
+    story.rng.setstate(state)
+    days, minute = story.clock.days, story.clock.minute
+
+    now = local_now()
+    back = days
+    if not is_working_day(now.date()) \
+            or minute > now.hour * 60 + now.minute - 5:
+        back += 1
+    spread = random.Random(seed + '-spread')
+    if story.target in {'done', 'cancelled'}:
+        back += spread.randint(0, 4)
+    elif story.target == 'rating':
+        back += spread.randint(0, 1)
+    story.clock = StoryClock(
+        seed, working_day(now.date(), -back), pending)
+
+
 def _perform(runner, story, action, values=None, actor='engineer'):
-    """Order.perform as the actor would call it"""
+    """Order.perform as the actor would call it, when the story's clock
+    says"""
     from trytond.pool import Pool
     from trytond.transaction import Transaction
 
@@ -846,24 +1038,25 @@ def _perform(runner, story, action, values=None, actor='engineer'):
         else:
             Order.perform([order], action, evidence)
 
+    now = story.clock.advance(action)
     if actor == 'engineer':
-        runner.run(act, user=story.engineer['user'])
+        runner.run(act, user=story.engineer['user'], now=now)
     elif actor == 'customer':
         runner.run(act, context={
-                'instrument_service_session': story.session})
+                'instrument_service_session': story.session}, now=now)
     else:
         raise ValueError(actor)
 
 
 def _evidence_photos(story, order, purpose, count):
-    """Photos the engineer uploads before the step: first attached to the
-    order, then the engine moves them onto the progress record"""
+    """Photos the engineer uploads before the step: staged on the order,
+    then the engine moves them onto the progress record"""
     label, kind = _instrument_label(story), _kind(story)
-    stamp = dt.datetime.now(ZoneInfo(TIMEZONE)).strftime('%Y-%m-%d %H:%M')
-    return [_attach(str(order), f'{purpose}_{order.number}_{i + 1}.jpg',
-            demo_media.photo(label, kind, purpose, stamp=stamp,
-                seed=story.index * 100 + i + len(purpose)))
-        for i in range(count)]
+    stamp = story.clock.local().strftime('%Y-%m-%d %H:%M')
+    return _upload(order, [(f'{purpose}_{order.number}_{i + 1}.jpg',
+                demo_media.photo(label, kind, purpose, stamp=stamp,
+                    seed=story.index * 100 + i + len(purpose)))
+            for i in range(count)], images_only=True)
 
 
 def _advance(runner, master, story):
@@ -882,10 +1075,12 @@ def _advance(runner, master, story):
         Order = Pool().get('instrument_service.order')
         Order.submit([Order(story.order_id)])
     if story.variant == 'phone':
-        runner.run(submit, user=master['dispatcher'], check_access=True)
+        runner.run(submit, user=master['dispatcher'], check_access=True,
+            now=story.clock.now)
     else:
         runner.run(submit, context={
-                'instrument_service_session': story.session})
+                'instrument_service_session': story.session},
+            now=story.clock.now)
     if story.target == 'waiting':
         return
 
@@ -895,7 +1090,8 @@ def _advance(runner, master, story):
             Order = Pool().get('instrument_service.order')
             Order.do_cancel([Order(story.order_id)],
                 '客户来电：设备已由原厂直接回收，取消本单。')
-        runner.run(cancel, user=master['dispatcher'], check_access=True)
+        runner.run(cancel, user=master['dispatcher'], check_access=True,
+            now=story.clock.advance('cancel'))
         return
     if story.target == 'accepted':
         return
@@ -913,17 +1109,10 @@ def _advance(runner, master, story):
             actor='customer')
         return
 
-    at_visit = story.target == 'visit' or story.variant == 'cancel_customer'
-
     def visit(order):
-        if at_visit:
-            # Waiting for the visit: a real appointment in the coming days
-            day = dt.date.today() + dt.timedelta(days=1 + story.index % 5)
-            return {'appointment': local_to_utc(
-                    day, rng.choice([9, 10, 14, 15]),
-                    rng.choice([0, 30]))}
-        # Already visited: the visit took place right after submission
-        return {'appointment': order.submitted_at + dt.timedelta(minutes=1)}
+        # On a later working day, in the coming days when the story stops
+        # before the visit
+        return {'appointment': story.clock.appointment}
     _perform(runner, story, 'visit_onsite', visit)
     if story.variant == 'cancel_customer':
         def cancel():
@@ -931,7 +1120,8 @@ def _advance(runner, master, story):
             Order.do_cancel([Order(story.order_id)],
                 '培训计划调整，新员工入职推迟，暂不需要培训。')
         runner.run(cancel, context={
-                'instrument_service_session': story.session})
+                'instrument_service_session': story.session},
+            now=story.clock.advance('cancel'))
         return
     if story.target == 'visit':
         return
@@ -947,7 +1137,9 @@ def _advance(runner, master, story):
             'photos': _evidence_photos(story, order, 'assessment',
                 rng.choice([1, 2])),
             'check_in': {
-                'time': order.appointment or utcnow(),
+                # On arrival, around the appointment
+                'time': story.clock.appointment + dt.timedelta(
+                    minutes=rng.randint(-10, 5)),
                 'latitude': round(lat + rng.uniform(-0.002, 0.002), 6),
                 'longitude': round(lon + rng.uniform(-0.002, 0.002), 6),
                 'accuracy': round(rng.uniform(5, 30), 1),
@@ -990,25 +1182,19 @@ def _advance(runner, master, story):
 
     def report(version):
         def values(order):
-            result = {'report': report_text}
+            # The signed report as a PDF, which the customer opens from the
+            # progress page
+            result = {'report': report_text, 'files': _upload(order, [(
+                            f'{WORK_NOUNS[type_]}报告_{order.number}'
+                            f'_v{version}.pdf',
+                            _report_pdf(story, order.number, version))])}
             if rng.random() < 0.6:
                 result['photos'] = _evidence_photos(
                     story, order, 'report', 1)
             return result
         return values
 
-    def attach_report_pdf():
-        # The signed report as a PDF, attached to the report record the
-        # customer opens from the progress page
-        Order = Pool().get('instrument_service.order')
-        order = Order(story.order_id)
-        report = order.current_report
-        _attach(str(report),
-            f'{WORK_NOUNS[type_]}报告_{order.number}_v{report.version}.pdf',
-            _report_pdf(story, order.number, report.version),
-            '工程师提交的报告')
     _perform(runner, story, 'submit_report', report(1))
-    runner.run(attach_report_pdf, user=story.engineer['user'])
     if story.variant == 'report_rejected':
         _perform(runner, story, 'reject_report', {
                 'reason': '报告缺少原始数据和计量器具的校准证书编号，'
@@ -1017,7 +1203,6 @@ def _advance(runner, master, story):
             return
         report_text += '（已补充原始数据和校准证书编号。）'
         _perform(runner, story, 'submit_report', report(2))
-        runner.run(attach_report_pdf, user=story.engineer['user'])
     if story.target == 'report':
         return
     _perform(runner, story, 'confirm_report', actor='customer')
@@ -1131,6 +1316,9 @@ def build_demo(db_name='demo', data_path=None, config_file=DEFAULT_CONFIG,
     stories = _stories(master)
     for story in stories:
         story.session = sessions[story.customer['web_user']]
+        _schedule(master, story)
+    # In the order of their submissions, as their task IDs count them
+    for story in sorted(stories, key=lambda story: story.clock.now):
         _create_order(runner, master, story)
         _advance(runner, master, story)
     orders = _summary(runner)

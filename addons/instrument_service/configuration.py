@@ -43,6 +43,9 @@ class Configuration(ModelSingleton, ModelSQL, ModelView):
         domain=[('escalation_delay', '>', dt.timedelta(0))],
         help="How long an offer may stay unaccepted before the order is "
         "brought to the dispatchers.")
+    service_phone = fields.Char(
+        "Service Phone",
+        help="The phone number of the service desk, shown in the apps.")
     sla_at_risk = fields.Integer(
         "At Risk After (%)", required=True,
         domain=[('sla_at_risk', '>=', 0), ('sla_at_risk', '<=', 100)],

@@ -201,12 +201,13 @@ class Order(metaclass=PoolMeta):
                 actor=actor)
 
     @classmethod
-    def do_assign(cls, orders, employee, reason=None):
+    def do_assign(cls, orders, employee, reason=None,
+            override_capacity=False):
         """Give waiting orders to one engineer directly, as if they had
-        accepted them; staff only"""
+        accepted them (the workflow's accept transition), at capacity only
+        with override_capacity; staff only"""
         pool = Pool()
         Engineer = pool.get('instrument_service.engineer')
-        Offer = pool.get('instrument_service.order.offer')
         Notice = pool.get('instrument_service.notice')
         orders = cls.browse(orders)
         cls.lock(orders)
@@ -216,29 +217,12 @@ class Order(metaclass=PoolMeta):
             cls._check_dispatch(order, actor)
             transition = order._find_transition('accept', actor._replace(
                     role='engineer', employee=employee))
-            withdrawn, offers = [], []
-            for offer in order.offers:
-                if offer.state == 'offered' and offer.engineer != employee:
-                    offer.state = 'withdrawn'
-                    withdrawn.append(offer.engineer)
-                    offers.append(offer)
-                elif offer.state == 'offered':
-                    offer.state = 'accepted'
-                    offers.append(offer)
-            if not any(o.state == 'accepted' for o in offers):
-                offers.append(Offer(
-                        order=order, engineer=employee, state='accepted'))
-            with without_check_access():
-                Offer.save(offers)
-            order.engineer = employee
-            order.state = 'in_progress'
-            order.step = transition.to_step
-            order.track_sla()
-            order.save()
-            record = order.log_event('assign', actor=actor,
-                transition=transition, to_step=transition.to_step,
-                description=employee.rec_name,
-                reason=(reason or '').strip() or None)
+            withdrawn = order.take(employee, override_capacity)
+            record = order._write_progress(transition,
+                {'photos': [], 'files': [],
+                    'description': employee.rec_name,
+                    'reason': (reason or '').strip() or None},
+                actor, action='assign')
             order.withdraw_notice(withdrawn)
             Notice.notify_employees(record, 'assigned', [employee],
                 'instrument_service.msg_notify_assigned')
@@ -269,7 +253,8 @@ class Dispatch(Wizard):
         Order = Pool().get('instrument_service.order')
         if self.start.method == 'assign':
             Order.do_assign(
-                list(self.records), self.start.engineer, self.start.reason)
+                list(self.records), self.start.engineer, self.start.reason,
+                override_capacity=self.start.override_capacity)
         else:
             Order.do_offer(
                 list(self.records), list(self.start.engineers),
@@ -293,4 +278,9 @@ class DispatchStart(ModelView):
         'company.employee', None, None, "Engineers",
         states={'invisible': Eval('method') != 'offer'},
         help="Empty to offer to the engineers the rules match.")
+    override_capacity = fields.Boolean(
+        "Beyond Capacity",
+        states={'invisible': Eval('method') != 'assign'},
+        help="Give the order to the engineer even if they have as many "
+        "orders in progress as they may have.")
     reason = fields.Text("Reason")

@@ -22,11 +22,12 @@ from trytond.wizard import Button, StateTransition, StateView, Wizard
 from .exceptions import (
     AlreadyTakenError, AtCapacityError, MissingEvidenceError,
     StepNotAllowedError, WrongActorError)
-from .filetype import IMAGE_TYPES, sniff
+from .filetype import DOCUMENT_TYPES, IMAGE_TYPES, sniff
 from . import clock
 from .order import CLOSED_STATES, MAX_FILE_SIZE
-from .view import ready
-from .workflow import ACTIONS
+from .progress import COORDINATE_SYSTEMS
+from .view import available_transitions, labels
+from .workflow import ACTIONS, RATING_FIELDS, evidence_fields
 
 
 class Actor(namedtuple('Actor', ['role', 'web_user', 'employee', 'user'])):
@@ -103,20 +104,20 @@ class Order(metaclass=PoolMeta):
             return Actor('staff', None, None, transaction.user)
         return Actor(None, None, None, transaction.user)
 
-    def available_transitions(self, ready=False):
-        """Transitions leaving the current step that fit the order; with
-        ready, only those whose proposal state allows them now"""
+    def available_transitions(self, check_ready=True):
+        """The transitions that leave the current step and fit the order
+        now (view.available_transitions), as records; without check_ready,
+        also those that wait for the customer's answer to a proposal"""
+        Transition = Pool().get('instrument_service.workflow.transition')
         if self.state in CLOSED_STATES or self.state == 'draft':
             return []
-        return [t for t in self.workflow.transitions
-            if t.from_step == self.step and t.matches(self)
-            and (not ready or self._ready(t.action))]
-
-    def _ready(self, action):
-        "Whether a quote or a report waits for the customer, as action needs"
+        Workflow = Pool().get('instrument_service.workflow')
         quote, report = self.current_quote, self.current_report
-        return ready(action, quote.state if quote else None,
-            report.state if report else None)
+        return Transition.browse([t['id'] for t in available_transitions(
+                    Workflow.definition(self.workflow.id),
+                    self.step.id if self.step else None, self.visit_mode,
+                    quote.state if quote else None,
+                    report.state if report else None, check_ready)])
 
     @classmethod
     def perform(cls, orders, action, values=None):
@@ -153,7 +154,9 @@ class Order(metaclass=PoolMeta):
         return [r.id for r in records]
 
     def _find_transition(self, action, actor):
-        action_string = dict(ACTIONS)[action]
+        Transition = Pool().get('instrument_service.workflow.transition')
+        # In the caller's language, as every word of a message
+        action_string = labels(Transition, 'action')[action]
         if self.state in CLOSED_STATES:
             raise StepNotAllowedError(gettext(
                     'instrument_service.msg_order_closed',
@@ -162,7 +165,8 @@ class Order(metaclass=PoolMeta):
             raise AlreadyTakenError(gettext(
                     'instrument_service.msg_order_already_taken',
                     order=self.rec_name))
-        candidates = [t for t in self.available_transitions()
+        # Readiness is checked by the action, which says why not
+        candidates = [t for t in self.available_transitions(False)
             if t.action == action]
         if not candidates:
             raise StepNotAllowedError(gettext(
@@ -187,63 +191,66 @@ class Order(metaclass=PoolMeta):
         return transition
 
     def _check_evidence(self, transition, values):
-        "Return the evidence of values that transition needs, or refuse"
+        """Return the evidence of values that transition takes, or refuse
+        it, naming the fields in error: what the transition takes and
+        requires is workflow.evidence_fields, nothing else is kept"""
         pool = Pool()
-        Attachment = pool.get('ir.attachment')
+        Workflow = pool.get('instrument_service.workflow')
         Progress = pool.get('instrument_service.order.progress')
-        action = transition.action_string
-        evidence = {}
+        definition = next(t for t in Workflow.definition(
+                self.workflow.id)['transitions'] if t['id'] == transition.id)
+        action = labels(type(transition), 'action')[transition.action]
+        fields = {f['name']: f for f in evidence_fields(definition)}
+        evidence = {'photos': [], 'files': []}
 
-        def missing(message, **variables):
+        def refuse(name, code, message, **variables):
             raise MissingEvidenceError(gettext(
                     'instrument_service.' + message, action=action,
-                    **variables))
+                    **variables), fields={name: code})
 
-        def wrong_type(key):
+        def wrong_type(name, key=None):
             # Name the field as the progress record labels it
-            missing('msg_evidence_type',
-                field=Progress.__names__(key)['field'])
+            refuse(name, 'type', 'msg_evidence_type',
+                field=Progress.__names__(key or name)['field'])
 
-        def text(key):
-            value = values.get(key)
+        def text(name, source=values):
+            value = source.get(name)
             if value is not None and not isinstance(value, str):
-                wrong_type(key)
-            return (value or '').strip() or None
+                wrong_type(name, 'rating_comment' if name == 'comment'
+                    else None)
+            value = (value or '').strip() or None
+            if fields[name]['required'] and not value:
+                refuse(name, 'required', 'msg_evidence_' + name)
+            return value
 
-        evidence['description'] = text('description')
-        if transition.require_description and not evidence['description']:
-            missing('msg_evidence_description')
-        evidence['reason'] = text('reason')
-        if transition.require_reason and not evidence['reason']:
-            missing('msg_evidence_reason')
+        for name in ['description', 'reason', 'report']:
+            evidence[name] = text(name) if name in fields else None
 
-        photo_ids = values.get('photos') or []
-        if (not isinstance(photo_ids, (list, tuple))
-                or not all(isinstance(i, int) for i in photo_ids)):
-            wrong_type('photos')
-        photos = Attachment.browse(sorted(set(photo_ids)))
-        for photo in photos:
-            if not photo.id in self._attachment_ids():
-                missing('msg_photo_not_of_order', order=self.rec_name)
-            if not _image_check(photo):
-                missing('msg_photo_invalid', name=photo.name)
-        if len(photos) < (transition.min_photos or 0):
-            missing('msg_evidence_photos', count=transition.min_photos)
-        evidence['photos'] = photos
+        for name in ['photos', 'files']:
+            if name in fields:
+                evidence[name] = self._check_files(
+                    name, values.get(name) or [], fields[name], action)
 
-        if transition.require_appointment:
+        if 'appointment' in fields:
             appointment = values.get('appointment')
-            if not isinstance(appointment, dt.datetime):
-                missing('msg_evidence_appointment')
-            if appointment < self.submitted_at:
-                missing('msg_appointment_before_submission')
+            if appointment is not None and not isinstance(
+                    appointment, dt.datetime):
+                wrong_type('appointment')
+            if fields['appointment']['required'] and not appointment:
+                refuse('appointment', 'required',
+                    'msg_evidence_appointment')
+            if appointment and appointment < self.submitted_at:
+                refuse('appointment', 'minimum',
+                    'msg_appointment_before_submission')
             evidence['appointment'] = appointment
 
-        check_in = values.get('check_in')
-        if check_in or transition.require_check_in:
-            evidence['check_in'] = self._check_check_in(check_in, action)
+        if 'check_in' in fields:
+            check_in = values.get('check_in')
+            if check_in or fields['check_in']['required']:
+                evidence['check_in'] = self._check_check_in(
+                    check_in, action)
 
-        if transition.require_amount:
+        if 'amount' in fields:
             amount = values.get('amount')
             if isinstance(amount, (int, str)) and not isinstance(
                     amount, bool):
@@ -251,113 +258,172 @@ class Order(metaclass=PoolMeta):
                     amount = Decimal(amount)
                 except ArithmeticError:
                     amount = None
-            if (not isinstance(amount, Decimal) or not amount.is_finite()
-                    or amount <= 0):
-                missing('msg_evidence_amount')
-            if amount.as_tuple().exponent < -2:
-                missing('msg_amount_decimals')
-            evidence['amount'] = amount.quantize(Decimal('0.01'))
+            if amount is not None or fields['amount']['required']:
+                if (not isinstance(amount, Decimal)
+                        or not amount.is_finite() or amount <= 0):
+                    refuse('amount', 'exclusive_minimum',
+                        'msg_evidence_amount')
+                if amount.as_tuple().exponent < -2:
+                    refuse('amount', 'pattern', 'msg_amount_decimals')
+                evidence['amount'] = amount.quantize(Decimal('0.01'))
 
-        if transition.require_report:
-            evidence['report'] = text('report')
-            if not evidence['report']:
-                missing('msg_evidence_report')
-
-        if transition.require_rating:
+        if 'overall' in fields:
             ratings = values.get('ratings')
+            if ratings is None:
+                ratings = {}
             if not isinstance(ratings, dict):
-                missing('msg_evidence_rating')
-            for key in ['attitude', 'quality', 'overall']:
-                value = ratings.get(key)
+                refuse('overall', 'required', 'msg_evidence_rating')
+            for name in RATING_FIELDS:
+                value = ratings.get(name)
+                if value is None and not fields[name]['required']:
+                    continue
                 if (not isinstance(value, int) or isinstance(value, bool)
                         or not 1 <= value <= 5):
-                    missing('msg_evidence_rating')
-            comment = ratings.get('comment')
-            if comment is not None and not isinstance(comment, str):
-                wrong_type('rating_comment')
-            evidence['ratings'] = ratings
+                    refuse(name, 'required' if value is None else 'maximum',
+                        'msg_evidence_rating')
+            evidence['ratings'] = {
+                **{name: ratings.get(name) for name in RATING_FIELDS},
+                'comment': text('comment', ratings),
+                }
         return evidence
+
+    def _check_files(self, name, ids, field, action):
+        """The attachments ids (photos or files) of a step, in the order
+        given: uploads of the order's engineer for its steps, photos being
+        images, at least and at most as many as field says"""
+        Attachment = Pool().get('ir.attachment')
+
+        def refuse(code, message, **variables):
+            raise MissingEvidenceError(gettext(
+                    'instrument_service.' + message, action=action,
+                    **variables), fields={name: code})
+        if (not isinstance(ids, (list, tuple))
+                or not all(isinstance(i, int) and not isinstance(i, bool)
+                    for i in ids)):
+            refuse('type', 'msg_evidence_type', field=name)
+        ids = list(dict.fromkeys(ids))
+        staged = self._staged_uploads()
+        if any(i not in staged for i in ids):
+            refuse('not_found', 'msg_photo_not_of_order',
+                order=self.rec_name)
+        attachments = Attachment.browse(ids)
+        if name == 'photos':
+            for photo in attachments:
+                if not _image_check(photo):
+                    refuse('images_only', 'msg_photo_invalid',
+                        name=photo.name)
+        if len(attachments) < field['min_items']:
+            refuse('min_items', 'msg_evidence_' + name,
+                count=field['min_items'])
+        if len(attachments) > field['max_items']:
+            refuse('max_items', 'msg_evidence_too_many',
+                count=field['max_items'])
+        return attachments
 
     @staticmethod
     def _check_check_in(check_in, action):
-        def invalid():
+        "The values of an on-site check-in (打卡), or refuse it"
+        def invalid(name='check_in', code='required',
+                message='msg_evidence_check_in'):
             raise MissingEvidenceError(gettext(
-                    'instrument_service.msg_evidence_check_in',
-                    action=action))
+                    'instrument_service.' + message, action=action),
+                fields={name: code})
         if not isinstance(check_in, dict):
             invalid()
         time = check_in.get('time')
-        numbers = [check_in.get(k)
-            for k in ['latitude', 'longitude', 'accuracy']]
-        if (not isinstance(time, dt.datetime)
-                or not all(isinstance(n, (int, float, Decimal))
-                    and not isinstance(n, bool) for n in numbers)):
-            invalid()
-        latitude, longitude, accuracy = map(float, numbers)
-        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180
-                and 0 <= accuracy < 100000):
-            raise MissingEvidenceError(gettext(
-                    'instrument_service.msg_check_in_invalid'))
+        if not isinstance(time, dt.datetime):
+            invalid('check_in.time', 'required' if time is None else 'type')
+        numbers = {}
+        for name, low, high in [('latitude', -90, 90),
+                ('longitude', -180, 180), ('accuracy', 0, 100000)]:
+            value = check_in.get(name)
+            if (not isinstance(value, (int, float, Decimal))
+                    or isinstance(value, bool)):
+                invalid('check_in.' + name,
+                    'required' if value is None else 'type')
+            # An accuracy of 100 km is no position
+            if not low <= float(value) <= high or (
+                    name == 'accuracy' and float(value) >= high):
+                invalid('check_in.' + name, 'maximum',
+                    'msg_check_in_invalid')
+            numbers[name] = float(value)
         address = check_in.get('address')
         if address is not None and not isinstance(address, str):
-            invalid()
+            invalid('check_in.address', 'type')
+        system = check_in.get('coordinate_system')
+        if system is not None and system not in dict(COORDINATE_SYSTEMS):
+            invalid('check_in.coordinate_system', 'choice')
         return {
             'check_in_time': time,
-            'latitude': latitude,
-            'longitude': longitude,
-            'accuracy': accuracy,
-            'check_in_address': address,
+            'latitude': numbers['latitude'],
+            'longitude': numbers['longitude'],
+            'accuracy': numbers['accuracy'],
+            'check_in_address': (address or '').strip() or None,
+            'coordinate_system': system,
             }
 
     @classmethod
     def add_photo(cls, orders, name, data):
         """Attach a photo to each order for use as step evidence and return
-        the attachment ids; the order's engineer, its customer or staff only"""
+        the attachment ids; the order's engineer, its customer or staff
+        only"""
+        return cls.add_upload(orders, name, data, images_only=True)
+
+    @classmethod
+    def add_upload(cls, orders, name, data, images_only=False):
+        """Attach a photo or a document (PDF, Word, Excel) to each order for
+        use as the evidence of a later step and return the attachment ids;
+        the order's engineer or staff only"""
         Attachment = Pool().get('ir.attachment')
         data = bytes(data or b'')
         if len(data) > MAX_FILE_SIZE:
             raise MissingEvidenceError(gettext(
                     'instrument_service.msg_file_too_large',
-                    name=name, size=MAX_FILE_SIZE // (1024 * 1024)))
-        if sniff(data) not in IMAGE_TYPES:
+                    name=name, size=MAX_FILE_SIZE // (1024 * 1024)),
+                fields={'file': 'max_size'})
+        accepted = IMAGE_TYPES if images_only else (
+            IMAGE_TYPES | DOCUMENT_TYPES)
+        if sniff(data) not in accepted:
             raise MissingEvidenceError(gettext(
-                    'instrument_service.msg_photo_invalid', name=name))
+                    'instrument_service.msg_photo_invalid' if images_only
+                    else 'instrument_service.msg_upload_invalid',
+                    name=name), fields={'file': 'type'})
         attachments = []
         for order in orders:
             actor = cls._actor(order)
-            if actor.role == 'customer' and actor.web_user != order.customer:
-                raise WrongActorError(gettext(
-                        'instrument_service.msg_not_order_customer',
-                        order=order.rec_name))
-            elif (actor.role == 'engineer' and order.engineer
-                    and actor.employee != order.engineer):
-                raise WrongActorError(gettext(
-                        'instrument_service.msg_not_order_engineer',
-                        order=order.rec_name, action=name))
-            elif actor.role is None:
+            if actor.role == 'staff':
+                pass
+            elif (actor.role != 'engineer'
+                    or actor.employee != order.engineer):
                 raise WrongActorError(gettext(
                         'instrument_service.msg_not_order_engineer',
                         order=order.rec_name, action=name))
             attachments.append(Attachment(
-                    name=name, type='data', data=data, resource=order))
+                    name=name, type='data', data=data, resource=order,
+                    service_use='upload'))
         with without_check_access():
             Attachment.save(attachments)
         return [a.id for a in attachments]
 
-    def _attachment_ids(self):
-        "Attachments the engineer may cite as evidence on this order"
-        ids = {a.id for a in self.attachments}
-        for line in self.lines:
-            ids.update(a.id for a in line.attachments)
-        return ids
+    def _staged_uploads(self):
+        """The ids of the uploads of the order not yet part of a step: what
+        a step may cite as its photos and files"""
+        Attachment = Pool().get('ir.attachment')
+        return {a.id for a in Attachment.search([
+                    ('resource', '=', str(self)),
+                    ('service_use', '=', 'upload'),
+                    ])}
 
-    def _write_progress(self, transition, evidence, actor):
-        "Write the progress record of a transition and move the order"
+    def _write_progress(self, transition, evidence, actor, action=None):
+        """Write the progress record of a transition (of action when it is
+        not the transition's own: a dispatcher's assignment) and move the
+        order"""
         pool = Pool()
         Progress = pool.get('instrument_service.order.progress')
         Attachment = pool.get('ir.attachment')
         record = Progress(
-            order=self, action=transition.action, transition=transition,
+            order=self, action=action or transition.action,
+            transition=transition,
             from_step=self.step, to_step=transition.to_step,
             date=clock.now(),
             description=evidence.get('description'),
@@ -380,10 +446,15 @@ class Order(metaclass=PoolMeta):
                 proposal.save()
             record.save()
             self.save()
-            if evidence['photos']:
-                Attachment.write(list(evidence['photos']), {
-                        'resource': str(record),
-                        })
+            # The files of the step, in the order the engineer chose
+            for use, attachments in [('photo', evidence['photos']),
+                    ('file', evidence['files'])]:
+                for sequence, attachment in enumerate(attachments, 1):
+                    Attachment.write([attachment], {
+                            'resource': str(record),
+                            'service_use': use,
+                            'sequence': sequence,
+                            })
             for proposal in proposals:
                 if not proposal.progress:
                     proposal.progress = record
@@ -392,25 +463,45 @@ class Order(metaclass=PoolMeta):
 
     # One method per action: what the transition does besides moving
     def _do_accept(self, transition, evidence, actor):
-        Engineer = Pool().get('instrument_service.engineer')
-        profile = Engineer.search([('employee', '=', actor.employee.id)])
-        if profile and profile[0].at_capacity():
-            raise AtCapacityError(gettext(
-                    'instrument_service.msg_engineer_at_capacity',
-                    order=self.rec_name, count=profile[0].max_open_tasks))
-        self.engineer = actor.employee
-        self.state = 'in_progress'
-        withdrawn = evidence['withdrawn'] = []
+        evidence['withdrawn'] = self.take(actor.employee)
+
+    def take(self, employee, override_capacity=False):
+        """Give the order to employee: the one way an order gets its
+        engineer, whether the engineer accepts it, a dispatcher assigns it
+        or reassigns it. The engineer's capacity is checked unless the
+        dispatcher overrides it (override_capacity). The offers of the
+        others are withdrawn; return their engineers. The caller moves the
+        order's step and records the event."""
+        pool = Pool()
+        Engineer = pool.get('instrument_service.engineer')
+        Offer = pool.get('instrument_service.order.offer')
+        if not override_capacity:
+            profile = Engineer.search([('employee', '=', employee.id)])
+            if profile and profile[0].at_capacity():
+                raise AtCapacityError(gettext(
+                        'instrument_service.msg_engineer_at_capacity',
+                        order=self.rec_name,
+                        count=profile[0].max_open_tasks))
+        withdrawn, offers = [], []
         for offer in self.offers:
-            if offer.state == 'offered':
-                if offer.engineer == actor.employee:
-                    offer.state = 'accepted'
-                else:
-                    offer.state = 'withdrawn'
-                    withdrawn.append(offer.engineer)
+            if offer.engineer == employee and offer.state == 'offered':
+                offer.state = 'accepted'
+                offers.append(offer)
+            elif offer.engineer != employee and offer.state in {
+                    'offered', 'accepted'}:
+                offer.state = 'withdrawn'
+                offers.append(offer)
+                withdrawn.append(offer.engineer)
+        if not any(o.engineer == employee and o.state == 'accepted'
+                for o in self.offers):
+            offers.append(Offer(order=self, engineer=employee,
+                    state='accepted'))
+        self.engineer = employee
+        if self.state == 'submitted':
+            self.state = 'in_progress'
         with without_check_access():
-            Offer = Pool().get('instrument_service.order.offer')
-            Offer.save(list(self.offers))
+            Offer.save(offers)
+        return withdrawn
 
     def _do_visit_onsite(self, transition, evidence, actor):
         self.visit_mode = 'onsite'
@@ -524,7 +615,7 @@ class Order(metaclass=PoolMeta):
             if not reason:
                 raise MissingEvidenceError(gettext(
                         'instrument_service.msg_cancel_reason',
-                        order=order.rec_name))
+                        order=order.rec_name), fields={'reason': 'required'})
             told = [order.engineer]
             for offer in order.offers:
                 if offer.state == 'offered':
@@ -571,7 +662,7 @@ class Order(metaclass=PoolMeta):
             if not reason:
                 raise MissingEvidenceError(gettext(
                         'instrument_service.msg_decline_reason',
-                        order=order.rec_name))
+                        order=order.rec_name), fields={'reason': 'required'})
             for offer in open_offers:
                 offer.state = 'declined'
                 offer.reason = reason
@@ -589,16 +680,16 @@ class Order(metaclass=PoolMeta):
                 order.escalate('msg_escalate_declined')
 
     @classmethod
-    def do_reassign(cls, orders, employee, reason):
-        "Give orders in progress to another engineer; staff only"
+    def do_reassign(cls, orders, employee, reason, override_capacity=False):
+        """Give orders in progress to another engineer, at capacity only
+        with override_capacity; staff only"""
         pool = Pool()
         Progress = pool.get('instrument_service.order.progress')
-        Offer = pool.get('instrument_service.order.offer')
         Engineer = pool.get('instrument_service.engineer')
         Notice = pool.get('instrument_service.notice')
         orders = cls.browse(orders)
         cls.lock(orders)
-        records, offers, notices = [], [], []
+        records, notices = [], []
         for order in orders:
             actor = cls._actor(order)
             if actor.role != 'staff':
@@ -614,15 +705,7 @@ class Order(metaclass=PoolMeta):
                 raise StepNotAllowedError(gettext(
                         'instrument_service.msg_reassign_same',
                         order=order.rec_name))
-            withdrawn = []
-            for offer in order.offers:
-                if offer.state in {'offered', 'accepted'}:
-                    offer.state = 'withdrawn'
-                    offers.append(offer)
-                    withdrawn.append(offer.engineer)
-            order.engineer = employee
-            offers.append(Offer(
-                    order=order, engineer=employee, state='accepted'))
+            withdrawn = order.take(employee, override_capacity)
             record = Progress(
                 order=order, action='reassign', date=clock.now(),
                 from_step=order.step, to_step=order.step,
@@ -633,7 +716,6 @@ class Order(metaclass=PoolMeta):
             notices.append((withdrawn, employee, record))
         with without_check_access():
             cls.save(orders)
-            Offer.save(offers)
             Progress.save(records)
         for withdrawn, employee, record in notices:
             Notice.notify_employees(record, 'withdrawn', withdrawn,
@@ -677,7 +759,8 @@ class Reassign(Wizard):
     def transition_reassign(self):
         Order = Pool().get('instrument_service.order')
         Order.do_reassign(
-            list(self.records), self.start.engineer, self.start.reason)
+            list(self.records), self.start.engineer, self.start.reason,
+            override_capacity=self.start.override_capacity)
         return 'end'
 
 
@@ -685,4 +768,8 @@ class ReassignStart(ModelView):
     __name__ = 'instrument_service.order.reassign.start'
     engineer = fields.Many2One(
         'company.employee', "Engineer", required=True)
+    override_capacity = fields.Boolean(
+        "Beyond Capacity",
+        help="Give the order to the engineer even if they have as many "
+        "orders in progress as they may have.")
     reason = fields.Text("Reason")

@@ -5,7 +5,17 @@ from trytond.exceptions import UserError
 from trytond.model.exceptions import AccessError, ValidationError
 
 
-class OrderValidationError(ValidationError):
+class FieldsMixin:
+    """A refusal that names the values it is about: fields maps each one
+    (as the caller named it: description, check_in.latitude, lines[0].brand)
+    to a machine code (required, minimum, type...)"""
+
+    def __init__(self, message, *args, fields=None, **kwargs):
+        super().__init__(message, *args, **kwargs)
+        self.fields = dict(fields or {})
+
+
+class OrderValidationError(FieldsMixin, ValidationError):
     "The order or one of its instrument lines is incomplete"
 
 
@@ -21,7 +31,7 @@ class WrongActorError(AccessError):
     "The caller is not the party that may perform this action"
 
 
-class MissingEvidenceError(ValidationError):
+class MissingEvidenceError(FieldsMixin, ValidationError):
     "The action lacks evidence its transition requires"
 
 

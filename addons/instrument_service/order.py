@@ -257,13 +257,19 @@ class Order(ChatMixin, ModelSQL, ModelView):
             if not (getattr(self, fname) or '').strip():
                 raise OrderValidationError(gettext(
                         'instrument_service.msg_order_contact_required',
-                        field=self.__names__(fname)['field']))
+                        field=self.__names__(fname)['field']),
+                    fields={fname.replace('_', '.', 1): 'required'})
         if not self.lines:
             raise OrderValidationError(gettext(
                     'instrument_service.msg_order_no_lines',
-                    order=self.rec_name))
-        for line in self.lines:
-            line.check_complete()
+                    order=self.rec_name), fields={'lines': 'min_items'})
+        for index, line in enumerate(self.lines):
+            try:
+                line.check_complete()
+            except OrderValidationError as e:
+                e.fields = {'lines[%s].%s' % (index, name): code
+                    for name, code in e.fields.items()}
+                raise
 
     def compute_name(self):
         line = self.lines[0]
@@ -304,7 +310,15 @@ class Order(ChatMixin, ModelSQL, ModelView):
                         type=order.type_string))
             actor = cls._actor(order)
             order.workflow = workflow
-            order.number = sequence.get()
+            # The task ID carries the company's date of the submission: the
+            # sequence reads the date of the context, else the date of the
+            # company of the context (UTC without one); the date is given
+            # from the module's clock, so that it is submitted_at's
+            local_date = now.replace(tzinfo=ZoneInfo('UTC')).astimezone(
+                order.timezone()).date()
+            with Transaction().set_context(
+                    company=order.company.id, date=local_date):
+                order.number = sequence.get()
             order.name = order.compute_name()
             order.submitted_at = now
             order.state = 'submitted'
@@ -396,12 +410,13 @@ class OrderLine(ModelSQL, ModelView):
                 raise OrderValidationError(gettext(
                         'instrument_service.msg_line_field_required',
                         field=self.__names__(fname)['field'],
-                        type=self.order.type_string))
+                        type=self.order.type_string),
+                    fields={fname: 'required'})
         if 'quantity' in LINE_FIELDS[order_type] and (
                 self.quantity is None or self.quantity < 1):
             raise OrderValidationError(gettext(
                     'instrument_service.msg_line_quantity_positive',
-                    line=self.rec_name))
+                    line=self.rec_name), fields={'quantity': 'minimum'})
 
 
 class OrderOffer(ModelSQL, ModelView):

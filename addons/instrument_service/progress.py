@@ -10,8 +10,9 @@ from PIL import Image
 from trytond.i18n import gettext
 from trytond.model import Index, ModelSQL, ModelView, fields
 
+from . import view
 from .exceptions import AppendOnlyError
-from .workflow import ACTIONS, ACTORS, VISIT_MODES, render
+from .workflow import ACTIONS, ACTORS, VISIT_MODES
 
 PROGRESS_ACTIONS = [
     ('submit', "Submitted"),
@@ -30,6 +31,13 @@ ANSWER_STATES = [
     ('proposed', "Waiting for Customer"),
     ('confirmed', "Confirmed"),
     ('rejected', "Rejected"),
+    ]
+# The datum of a check-in's position: browsers and GPS give WGS-84, WeChat
+# and the Chinese maps GCJ-02 (offset by up to a few hundred meters)
+COORDINATE_SYSTEMS = [
+    (None, ""),
+    ('wgs84', "WGS-84"),
+    ('gcj02', "GCJ-02"),
     ]
 THUMBNAIL_SIZE = (160, 160)
 
@@ -72,7 +80,11 @@ class Progress(ModelSQL, ModelView):
     label = fields.Function(fields.Char("Label"), 'get_label')
     description = fields.Text("Description")
     reason = fields.Text("Reason")
-    photos = fields.One2Many('ir.attachment', 'resource', "Photos")
+    photos = fields.One2Many('ir.attachment', 'resource', "Photos",
+        filter=['OR',
+            ('service_use', '=', None), ('service_use', '!=', 'file')])
+    files = fields.One2Many('ir.attachment', 'resource', "Documents",
+        filter=[('service_use', '=', 'file')])
     photo_count = fields.Function(
         fields.Integer("Photos"), 'get_photo_count')
     photo_preview = fields.Function(
@@ -84,6 +96,9 @@ class Progress(ModelSQL, ModelView):
     longitude = fields.Float("Longitude", digits=(9, 6))
     accuracy = fields.Float("Accuracy (m)", digits=(9, 1))
     check_in_address = fields.Char("Check-in Address")
+    coordinate_system = fields.Selection(
+        COORDINATE_SYSTEMS, "Coordinate System",
+        help="The datum of the latitude and longitude.")
     quote = fields.Many2One(
         'instrument_service.order.quote', "Quote", ondelete='RESTRICT')
     report = fields.Many2One(
@@ -114,18 +129,16 @@ class Progress(ModelSQL, ModelView):
         super().delete(records)
 
     def get_actor_name(self, name):
-        if self.actor_customer:
-            return self.order.contact_name or self.actor_customer.rec_name
-        if self.actor_user:
-            return self.actor_user.rec_name
+        return view.actor_name(
+            self.actor_customer and self.order.contact_name,
+            self.actor_customer and self.actor_customer.rec_name,
+            self.actor_user and self.actor_user.name,
+            self.actor_user and self.actor_user.login)
 
     def get_label(self, name):
-        return self._label(self.order.hint_variables())
-
-    def _label(self, variables):
-        if self.transition and self.transition.label:
-            return render(self.transition.label, variables)
-        return self.action_string
+        return view.record_label(
+            self.transition and self.transition.label, self.action_string,
+            self.order.hint_variables())
 
     def get_rating_comment(self, name):
         if self.action == 'rate':

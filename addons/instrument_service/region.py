@@ -71,3 +71,33 @@ def covers(region, province, city):
     if not served_province or served_province != province:
         return False
     return served_city is None or _city_key(served_city) == _city_key(city)
+
+
+# A district of a city: up to the first 区, 县 or 旗, or a county-level
+# 市 (昆山市 of 苏州市)
+_DISTRICT = re.compile(r'^\s*(.{1,8}?(?:自治县|自治旗|区|县|旗|市))')
+
+
+def district(text):
+    """The district (区, 县, 旗 or county-level 市) of an address, or None:
+    "上海市浦东新区张江路" gives "浦东新区", "江苏省苏州市昆山市玉山镇"
+    "昆山市\""""
+    text = (text or '').strip().removeprefix('中国').strip()
+    province, city = parse(text)
+    if not province:
+        return None
+    rest = text
+    for prefix in [province, province[:-1], _short(province)]:
+        if rest.startswith(prefix):
+            rest = rest[len(prefix):]
+            break
+    if city and province not in MUNICIPALITIES:
+        for prefix in [city, city[:-1]]:
+            if rest.startswith(prefix):
+                rest = rest[len(prefix):]
+                break
+    elif rest.startswith('市'):
+        rest = rest[1:]
+    rest = rest.lstrip(' ,，')
+    match = _DISTRICT.match(rest)
+    return match.group(1) if match else None

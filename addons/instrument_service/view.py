@@ -21,7 +21,7 @@ from trytond.i18n import gettext
 from trytond.pool import Pool
 from trytond.transaction import Transaction
 
-from .workflow import render, visit_mode_matches
+from .workflow import evidence_fields, render, visit_mode_matches
 
 DEFAULT_TIMEZONE = 'Asia/Shanghai'
 _labels = Cache('instrument_service.selection_labels', context=False)
@@ -59,8 +59,9 @@ def ready(action, quote_state, report_state):
 
 
 def attachments(resources):
-    """The attachments of the resources ("model,id"), by resource, newest
-    first as ir.attachment orders them: (id, name) pairs"""
+    """The attachments of the resources ("model,id"), by resource, in the
+    order they were attached in: {id, name, use} (use: workflow's
+    attachment.SERVICE_USES)"""
     Attachment = Pool().get('ir.attachment')
     table = Attachment.__table__()
     cursor = Transaction().connection.cursor()
@@ -68,11 +69,40 @@ def attachments(resources):
     if not resources:
         return result
     cursor.execute(*table.select(table.resource, table.id, table.name,
+            table.service_use,
             where=table.resource.in_(list(resources)),
-            order_by=[table.create_date.desc, table.id.desc]))
-    for resource, id_, name in cursor:
-        result[resource].append({'id': id_, 'name': name})
+            order_by=[table.sequence.asc.nulls_last, table.id.asc]))
+    for resource, id_, name, use in cursor:
+        result[resource].append({'id': id_, 'name': name, 'use': use})
     return result
+
+
+def split_files(attachments):
+    "The photos and the documents of a step's attachments"
+    photos = [a for a in attachments if a['use'] != 'file']
+    files = [a for a in attachments if a['use'] == 'file']
+    return photos, files
+
+
+def engineer_name(party_name, party_code):
+    "An engineer as the apps name them: as Employee.rec_name (the party's)"
+    if party_name or party_code:
+        return party_name or '[%s]' % party_code
+
+
+def actor_name(contact_name, customer_name, user_name, user_login):
+    """Who made a progress record: the customer as the order's contact
+    names them, else the user"""
+    if contact_name or customer_name:
+        return contact_name or customer_name
+    return user_name or user_login
+
+
+def record_label(transition_label, action_label, variables):
+    "What a progress record says was done"
+    if transition_label:
+        return render(transition_label, variables)
+    return action_label
 
 
 def format_amount(amount):
@@ -125,12 +155,14 @@ class OrderFacts:
         timezone, self.currency, name, code = cursor.fetchone() or (
             None, None, None, None)
         self.timezone = ZoneInfo(timezone or DEFAULT_TIMEZONE)
-        # As Employee.rec_name gives it (the party's)
-        self.engineer = (name or '[%s]' % code) if (name or code) else None
+        self.engineer = engineer_name(name, code)
         self.quotes = self._answers('instrument_service.order.quote',
             ['amount', 'plan'])
         self.reports = self._answers('instrument_service.order.report',
             ['content'])
+        # The files of a quote or a report are those of the step that
+        # submitted it
+        self.files = {}
         self.definition = (Workflow.definition(order.workflow.id)
             if order.workflow else None)
 
@@ -138,7 +170,7 @@ class OrderFacts:
         Model = Pool().get(model)
         table = Model.__table__()
         cursor = Transaction().connection.cursor()
-        columns = ['id', 'version', 'state', 'reason'] + names
+        columns = ['id', 'version', 'state', 'reason', 'progress'] + names
         cursor.execute(*table.select(
                 *(getattr(table, c) for c in columns),
                 where=table.order == self.order.id,
@@ -172,6 +204,7 @@ class OrderFacts:
             'amount': quote['amount'],
             'currency': self.currency,
             'plan': quote['plan'],
+            'files': self.files.get(quote['progress'], []),
             }
 
     def report_view(self, report):
@@ -180,14 +213,44 @@ class OrderFacts:
             'state': report['state'],
             'reason': report['reason'],
             'content': report['content'],
+            'files': self.files.get(report['progress'], []),
             }
 
 
-def render_hint(step, variables, visit_mode):
+def render_hint(step, variables, visit_mode, revising=False):
+    """The hint of a step (a dictionary of Workflow.definition) as the
+    customer reads it: its remote variant for a remote assistance, its
+    revising variant while a rejected quote is being revised"""
     template = step['hint']
-    if visit_mode == 'remote' and step['hint_remote']:
+    if revising:
+        template = step.get('hint_revising') or gettext(
+            'instrument_service.msg_hint_revising')
+    elif visit_mode == 'remote' and step['hint_remote']:
         template = step['hint_remote']
     return render(template, variables)
+
+
+def available_transitions(definition, step_id, visit_mode, quote_state,
+        report_state, check_ready=True):
+    """The transitions of a workflow definition that leave step_id, fit the
+    visit mode and, with check_ready, whose proposal (quote, report) allows
+    them now"""
+    return [t for t in (definition['transitions'] if definition else [])
+        if t['from_step'] == step_id
+        and visit_mode_matches(t['visit_mode'], visit_mode)
+        and (not check_ready
+            or ready(t['action'], quote_state, report_state))]
+
+
+def answer_status(proposal, revisable):
+    """Where a quote or a report stands for the customer: proposed (to
+    answer), revising (rejected, a new one is being prepared), confirmed;
+    None before the first one"""
+    if not proposal:
+        return None
+    if proposal['state'] == 'rejected':
+        return 'revising' if revisable else 'rejected'
+    return proposal['state']
 
 
 def progress_records(order, facts, variables):
@@ -203,7 +266,7 @@ def progress_records(order, facts, variables):
     columns = ['id', 'action', 'transition', 'to_step', 'date', 'actor_role',
         'actor_customer', 'description', 'reason', 'visit_mode',
         'appointment', 'check_in_time', 'latitude', 'longitude', 'accuracy',
-        'check_in_address', 'quote', 'report']
+        'check_in_address', 'coordinate_system', 'quote', 'report']
     cursor.execute(*table
         .join(user, 'LEFT', condition=user.id == table.actor_user)
         .select(*(getattr(table, c) for c in columns),
@@ -212,7 +275,7 @@ def progress_records(order, facts, variables):
             where=(table.order == order.id) & (table.to_step != Null),
             order_by=[table.date.asc, table.id.asc]))
     rows = [(dict(zip(columns, row)), row[-2:]) for row in cursor]
-    photos = attachments(['%s,%s' % (Progress.__name__, r['id'])
+    files = attachments(['%s,%s' % (Progress.__name__, r['id'])
             for r, _ in rows])
     transitions = {t['id']: t for t in (
             facts.definition['transitions'] if facts.definition else [])}
@@ -220,13 +283,18 @@ def progress_records(order, facts, variables):
     quotes = {q['id']: q for q in facts.quotes}
     reports = {r['id']: r for r in facts.reports}
     records = {}
+    for row, _ in rows:
+        photos, documents = split_files(
+            files['%s,%s' % (Progress.__name__, row['id'])])
+        facts.files[row['id']] = documents
     for row, (user_name, user_login) in rows:
         transition = transitions.get(row['transition'])
-        if row['actor_customer']:
-            actor = order.contact_name or WebUser(
-                row['actor_customer']).rec_name
-        else:
-            actor = user_name or user_login
+        actor = actor_name(
+            row['actor_customer'] and order.contact_name,
+            row['actor_customer'] and WebUser(row['actor_customer']).rec_name,
+            user_name, user_login)
+        photos, documents = split_files(
+            files['%s,%s' % (Progress.__name__, row['id'])])
         check_in = None
         if row['check_in_time']:
             check_in = {
@@ -235,21 +303,22 @@ def progress_records(order, facts, variables):
                 'longitude': row['longitude'],
                 'accuracy': row['accuracy'],
                 'address': row['check_in_address'],
+                'coordinate_system': row['coordinate_system'],
                 }
         quote = quotes.get(row['quote'])
         report = reports.get(row['report'])
         records.setdefault(row['to_step'], []).append({
                 'id': row['id'],
                 'action': row['action'],
-                'label': (render(transition['label'], variables)
-                    if transition and transition['label']
-                    else actions.get(row['action'], row['action'])),
+                'label': record_label(transition and transition['label'],
+                    actions.get(row['action'], row['action']), variables),
                 'date': row['date'],
                 'actor_role': row['actor_role'],
                 'actor_name': actor,
                 'description': row['description'],
                 'reason': row['reason'],
-                'photos': photos['%s,%s' % (Progress.__name__, row['id'])],
+                'photos': photos,
+                'files': documents,
                 'visit_mode': row['visit_mode'],
                 'appointment': row['appointment'],
                 'check_in': check_in,
@@ -275,6 +344,16 @@ def progress_view(order):
     workflow_steps = definition['steps'] if definition else []
     current_sequence = next((s['sequence'] for s in workflow_steps
             if s['id'] == current), None)
+    quote, report = facts.quote, facts.report
+    transitions = []
+    if order.state not in CLOSED_STATES | {'draft'}:
+        transitions = available_transitions(definition, current,
+            order.visit_mode, quote['state'] if quote else None,
+            report['state'] if report else None)
+    # A rejected quote the engineer may revise now: the customer waits for
+    # the new one, not for the rejected price
+    revising = bool(quote and quote['state'] == 'rejected' and any(
+            t['action'] == 'submit_quote' for t in transitions))
     current_step = None
     steps = []
     for step in workflow_steps:
@@ -291,8 +370,8 @@ def progress_view(order):
                 'code': step['code'],
                 'name': render(step['name'], variables),
                 'status': status,
-                'hint': (render_hint(step, variables, order.visit_mode)
-                    if step['id'] == current else None),
+                'hint': (render_hint(step, variables, order.visit_mode,
+                        revising) if step['id'] == current else None),
                 'records': records.get(step['id'], []),
                 })
     if order.state == 'cancelled':
@@ -303,23 +382,17 @@ def progress_view(order):
     elif not current_step:
         hint = gettext('instrument_service.msg_hint_waiting')
     else:
-        hint = render_hint(current_step, variables, order.visit_mode)
-    quote, report = facts.quote, facts.report
-    actions = []
-    if definition and order.state not in CLOSED_STATES | {'draft'}:
-        for transition in definition['transitions']:
-            if (transition['from_step'] == current
-                    and visit_mode_matches(
-                        transition['visit_mode'], order.visit_mode)
-                    and ready(transition['action'],
-                        quote['state'] if quote else None,
-                        report['state'] if report else None)):
-                actions.append({
-                        'action': transition['action'],
-                        'actor': transition['actor'],
-                        'button': (render(transition['button'], variables)
-                            or transition['action_string']),
-                        })
+        hint = render_hint(current_step, variables, order.visit_mode,
+            revising)
+    actions = [{
+            'action': t['action'],
+            'actor': t['actor'],
+            'label': render(t['label'], variables),
+            'button': render(t['button'], variables) or t['action_string'],
+            'fields': evidence_form(t, variables, order),
+            } for t in transitions]
+    report_revisable = bool(report and report['state'] == 'rejected'
+        and order.state == 'in_progress')
     return {
         'id': order.id,
         'number': order.number,
@@ -335,7 +408,11 @@ def progress_view(order):
         'steps': steps,
         'actions': actions,
         'quote': facts.quote_view(quote) if quote else None,
+        'quote_status': answer_status(quote, revising),
+        'quotes': [facts.quote_view(q) for q in facts.quotes],
         'report': facts.report_view(report) if report else None,
+        'report_status': answer_status(report, report_revisable),
+        'reports': [facts.report_view(r) for r in facts.reports],
         'rating': {
             'attitude': order.rating_attitude,
             'quality': order.rating_quality,
@@ -343,3 +420,40 @@ def progress_view(order):
             'comment': order.rating_comment,
             } if order.rating_overall else None,
         }
+
+
+# The label of each evidence field but the description, which a transition
+# that requires it names with its own label ("${noun} assessment")
+FIELD_LABELS = {
+    'description': 'msg_label_description',
+    'appointment': 'msg_label_appointment',
+    'amount': 'msg_label_amount',
+    'report': 'msg_label_report',
+    'reason': 'msg_label_reason',
+    'attitude': 'msg_label_attitude',
+    'quality': 'msg_label_quality',
+    'overall': 'msg_label_overall',
+    'comment': 'msg_label_comment',
+    'check_in': 'msg_label_check_in',
+    'photos': 'msg_label_photos',
+    'files': 'msg_label_files',
+    }
+
+
+def evidence_form(transition, variables, order):
+    """The form of a transition (a dictionary of Workflow.definition) as
+    the caller reads it: workflow.evidence_fields with their labels, and
+    the earliest appointment"""
+    result = []
+    for field in evidence_fields(transition):
+        field = dict(field)
+        if (field['name'] == 'description' and field['required']
+                and transition['label']):
+            field['label'] = render(transition['label'], variables)
+        else:
+            field['label'] = gettext(
+                'instrument_service.' + FIELD_LABELS[field['name']])
+        if field['name'] == 'appointment':
+            field['minimum'] = order.submitted_at
+        result.append(field)
+    return result

@@ -43,6 +43,82 @@ VISIT_MODES = [
     ('remote', "Remote"),
     ]
 
+# The evidence each action of the engine offers on its form besides what
+# its transition requires: the engine stores these values and no others
+ACTION_EVIDENCE = {
+    'accept': [],
+    'visit_onsite': ['appointment', 'description'],
+    'visit_remote': ['description'],
+    'submit_assessment': ['description', 'photos', 'check_in'],
+    'submit_quote': ['description', 'amount', 'photos', 'files'],
+    'confirm_quote': [],
+    'reject_quote': ['reason'],
+    'submit_report': ['report', 'files', 'photos'],
+    'confirm_report': [],
+    'reject_report': ['reason'],
+    'finish_remote': ['description', 'photos'],
+    'rate': ['rating'],
+    }
+# The actions whose record is a proposal the customer answers; the files of
+# the step go with the proposal
+PROPOSALS = {'submit_quote': 'quote', 'submit_report': 'report'}
+# How many photos or files one step takes at most
+MAX_EVIDENCE_FILES = 20
+# Stars of a rating
+RATING_FIELDS = ['attitude', 'quality', 'overall']
+
+
+def evidence_fields(transition):
+    """The evidence of a transition (a dictionary of
+    Workflow.definition), in the order of its form: the fields its action
+    offers and those it requires, each {name, kind, required} and its
+    limits (min_items, max_items, minimum, maximum, exclusive_minimum).
+
+    The one reading of the evidence rules: the engine checks a step with
+    it, the API lists it as what an action requires and publishes it as
+    the schema of the step's request."""
+    offered = set(ACTION_EVIDENCE.get(transition['action'], []))
+    result = []
+
+    def add(name, kind, required, **limits):
+        result.append({'name': name, 'kind': kind,
+                'required': bool(required), **limits})
+
+    if 'appointment' in offered or transition['require_appointment']:
+        add('appointment', 'datetime', transition['require_appointment'])
+    if 'amount' in offered or transition['require_amount']:
+        add('amount', 'money', transition['require_amount'],
+            exclusive_minimum=0)
+    if 'description' in offered or transition['require_description']:
+        add('description', 'text', transition['require_description'])
+    if 'report' in offered or transition['require_report']:
+        add('report', 'text', transition['require_report'])
+    if 'reason' in offered or transition['require_reason']:
+        add('reason', 'text', transition['require_reason'])
+    if 'rating' in offered or transition['require_rating']:
+        for name in RATING_FIELDS:
+            add(name, 'stars', transition['require_rating'],
+                minimum=1, maximum=5)
+        add('comment', 'text', False)
+    if 'check_in' in offered or transition['require_check_in']:
+        add('check_in', 'check_in', transition['require_check_in'])
+    min_photos = transition['min_photos'] or 0
+    if 'photos' in offered or min_photos:
+        add('photos', 'images', min_photos, min_items=min_photos,
+            max_items=MAX_EVIDENCE_FILES)
+    min_files = transition['min_files'] or 0
+    if 'files' in offered or min_files:
+        add('files', 'files', min_files, min_items=min_files,
+            max_items=MAX_EVIDENCE_FILES)
+    return result
+
+
+# The fields of a transition that say what evidence it requires
+EVIDENCE_RULES = [
+    'require_description', 'min_photos', 'min_files', 'require_appointment',
+    'require_check_in', 'require_amount', 'require_report', 'require_rating',
+    'require_reason']
+
 
 def render(template, variables):
     "Render a hint or label template; unknown placeholders stay as written"
@@ -127,6 +203,7 @@ class Workflow(DefinitionCacheMixin, DeactivableMixin, ModelSQL, ModelView):
                             'name': s.name or '',
                             'hint': s.hint or '',
                             'hint_remote': s.hint_remote or '',
+                            'hint_revising': s.hint_revising or '',
                             'sequence': s.sequence,
                             'final': bool(s.final),
                             'customer_can_cancel': bool(
@@ -143,6 +220,8 @@ class Workflow(DefinitionCacheMixin, DeactivableMixin, ModelSQL, ModelView):
                             'visit_mode': t.visit_mode,
                             'label': t.label or '',
                             'button': t.button or '',
+                            **{name: getattr(t, name)
+                                for name in EVIDENCE_RULES},
                             } for t in workflow.transitions],
                     })
         return definition
@@ -178,6 +257,10 @@ class WorkflowStep(
     hint_remote = fields.Text(
         "Hint for Remote Assistance", translate=True,
         help="Replaces the hint when the order is assisted remotely.")
+    hint_revising = fields.Text(
+        "Hint While Revising", translate=True,
+        help="Replaces the hint while the engineer revises a quote the "
+        "customer rejected.")
     customer_can_cancel = fields.Boolean(
         "Customer Can Cancel",
         help="The customer may cancel the order while it is at this step.")
@@ -199,12 +282,6 @@ class WorkflowStep(
 
     def render_name(self, variables):
         return render(self.name, variables)
-
-    def render_hint(self, variables, visit_mode=None):
-        template = self.hint
-        if visit_mode == 'remote' and self.hint_remote:
-            template = self.hint_remote
-        return render(template, variables)
 
 
 class WorkflowTransition(DefinitionCacheMixin, ModelSQL, ModelView):
@@ -245,6 +322,11 @@ class WorkflowTransition(DefinitionCacheMixin, ModelSQL, ModelView):
     require_report = fields.Boolean("Require Report")
     require_rating = fields.Boolean("Require Rating")
     require_reason = fields.Boolean("Require Reason")
+    min_files = fields.Integer(
+        "Minimum Files", required=True,
+        domain=[('min_files', '>=', 0)],
+        help="Documents or photos the step must carry with its quote or "
+        "report (PDF, Word, Excel, photos).")
 
     @classmethod
     def __setup__(cls):
@@ -255,10 +337,13 @@ class WorkflowTransition(DefinitionCacheMixin, ModelSQL, ModelView):
     def default_min_photos(cls):
         return 0
 
+    @classmethod
+    def default_min_files(cls):
+        return 0
+
     def get_rec_name(self, name):
         return '%s → %s' % (
             self.from_step.name if self.from_step else '',
             self.to_step.name)
 
-    def matches(self, order):
-        return visit_mode_matches(self.visit_mode, order.visit_mode)
+

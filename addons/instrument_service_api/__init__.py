@@ -2,6 +2,8 @@
 # The COPYRIGHT file at the top level of this repository contains the full
 # copyright notices and license terms.
 # Importing the routes registers them on trytond's WSGI application
-from . import routes_auth, routes_customer, routes_docs, routes_engineer
+from . import (
+    routes_auth, routes_customer, routes_docs, routes_engineer, webapps)
 
-__all__ = [routes_auth, routes_customer, routes_docs, routes_engineer]
+__all__ = [routes_auth, routes_customer, routes_docs, routes_engineer,
+    webapps]

@@ -6,9 +6,9 @@ in a transaction and answered in JSON, and how every failure becomes a
 structured error. Routes declare their request and response schemas here,
 which is what the OpenAPI document is generated from."""
 import datetime as dt
+import hashlib
 import json
 import logging
-import math
 import random
 import re
 import time
@@ -25,9 +25,11 @@ from trytond import backend
 from trytond.config import config
 from trytond.exceptions import LoginException, RateLimitException, UserError
 from trytond.i18n import gettext
-from trytond.model.exceptions import AccessError, ValidationError
+from trytond.model.exceptions import (
+    AccessError, SQLConstraintError, ValidationError)
 from trytond.pool import Pool
-from trytond.transaction import Transaction, TransactionError
+from trytond.transaction import (
+    Transaction, TransactionError, without_check_access)
 from trytond.worker import run_task
 from trytond.wsgi import app
 
@@ -35,7 +37,7 @@ from trytond.modules.instrument_service.exceptions import (
     AlreadyTakenError, AtCapacityError, MissingEvidenceError,
     OrderValidationError, StepNotAllowedError, WrongActorError)
 
-from . import availability
+from . import availability, validation
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +47,6 @@ UPLOAD_MAX_SIZE = 10 * 1024 * 1024
 # multipart framing around a 10 MB file
 UPLOAD_REQUEST_MAX_SIZE = UPLOAD_MAX_SIZE + 64 * 1024
 TIMEZONE = ZoneInfo('Asia/Shanghai')
-# Characters that do not belong in text: all controls but tab and newlines
-CONTROL = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]')
 
 ROUTES = []
 # The largest id of a record: the database's integer
@@ -54,7 +54,8 @@ MAX_ID = 2 ** 31 - 1
 
 
 class APIError(Exception):
-    "An answer other than success: HTTP status, machine code and message"
+    """An answer other than success: HTTP status, machine code, message and
+    the fields it is about ({path: {code, message}})"""
 
     def __init__(self, status, code, message, fields=None, headers=None):
         super().__init__(message)
@@ -74,9 +75,29 @@ class APIError(Exception):
 
 
 def error(status, code, message_id, fields=None, **variables):
-    "An APIError whose message is an ir.message of this module"
+    """An APIError whose message is an ir.message of this module; fields are
+    the problems it is about: {path: code} or {path: (code, variables)},
+    each given the message of its code"""
     return APIError(status, code, gettext(
-            'instrument_service_api.' + message_id, **variables), fields)
+            'instrument_service_api.' + message_id, **variables),
+        validation.fields(_problems(fields or {})))
+
+
+def _problems(fields):
+    return {path: (problem if isinstance(problem, tuple) else (problem, {}))
+        for path, problem in fields.items()}
+
+
+def invalid_fields(problems):
+    """The 422 that names each field in error, what is wrong with it and
+    what to enter: problems are {path: code} or {path: (code,
+    variables)}"""
+    problems = _problems(problems)
+    return APIError(422, 'invalid_field', gettext(
+            'instrument_service_api.msg_invalid_fields',
+            names=gettext('instrument_service_api.msg_list_separator').join(
+                sorted(problems))),
+        validation.fields(problems))
 
 
 # Domain refusals and the status they answer with
@@ -92,6 +113,18 @@ DOMAIN_ERRORS = [
     (AccessError, HTTPStatus.FORBIDDEN, 'forbidden'),
     (UserError, HTTPStatus.BAD_REQUEST, 'bad_request'),
     ]
+
+
+def domain_error(exception):
+    """The answer of a refusal of the domain: the fields it names (an
+    attribute fields of {path: code}) each get the refusal's message"""
+    for exception_class, status, code in DOMAIN_ERRORS:
+        if isinstance(exception, exception_class):
+            fields = {path: {'code': field_code,
+                    'message': exception.message}
+                for path, field_code in sorted(
+                    (getattr(exception, 'fields', None) or {}).items())}
+            return APIError(status, code, exception.message, fields)
 
 
 def to_json(value):
@@ -117,32 +150,14 @@ def json_response(data, status=HTTPStatus.OK):
         status=status, content_type='application/json; charset=utf-8')
 
 
-# The times a client may send (appointments, check-ins), in UTC. Outside,
-# a time is a typo, and it could not be answered as the document says:
-# Asia/Shanghai is +08:05:43 (LMT) before 1901 and +09:00 in the summers of
-# 1986 to 1991, and the year 9999 in UTC is 10000 in Shanghai (an
-# OverflowError on every later view of the order: a 500)
-MIN_TIME = dt.datetime(2000, 1, 1)
-MAX_TIME = dt.datetime(2100, 1, 1)
-
-
-def parse_datetime(value, name):
-    """An ISO 8601 time with an offset, from 2000 to 2099, as a naive UTC
-    datetime"""
-    result = None
-    if isinstance(value, str):
-        try:
-            result = dt.datetime.fromisoformat(value.replace('Z', '+00:00'))
-            if result.tzinfo is None:
-                result = None
-            else:
-                result = result.astimezone(dt.timezone.utc).replace(
-                    tzinfo=None)
-        except (ValueError, OverflowError):
-            result = None
-    if result is None or not MIN_TIME <= result < MAX_TIME:
-        raise error(422, 'invalid_field', 'msg_invalid_datetime',
-            fields={name: 'datetime'}, field=name)
+def parse_datetime(value):
+    """A time of a request (validated by its schema: an ISO 8601 time with
+    an offset, from 2000 to 2099) as a naive UTC datetime"""
+    if value is None:
+        return None
+    result = validation.parse_time(value)
+    if result is None:
+        raise ValueError(value)
     return result
 
 
@@ -189,8 +204,9 @@ def bearer(request):
     return token.strip()
 
 
-def engineer_token(user_id, key):
-    return 'e.%s.%s' % (user_id, key)
+def engineer_token(secret):
+    "The token of an engineer's device session"
+    return 'e.%s' % secret
 
 
 def customer_token(key):
@@ -198,26 +214,36 @@ def customer_token(key):
 
 
 def authenticate_engineer(request, token):
-    "Check an engineer token with Tryton's own session machinery"
-    from trytond import security
-    try:
-        _, user_id, key = token.split('.', 2)
-        user_id = int_arg(user_id)
-    except ValueError:
-        return None
-    if not user_id or user_id > MAX_ID or not key:
-        return None
+    """The user of an engineer token (e.<secret>) whose device session is
+    live, or None; checked in a read-only transaction of its own, before
+    the request's, which runs as that user. Now and then (device.py) the
+    use is recorded, in a writable transaction: most requests write
+    nothing."""
+    pool = get_pool()
     context = {'_request': {'remote_addr': request.remote_addr}}
-    # security.check returns the user when the session is valid
-    try:
-        valid = security.check(database_name(), user_id, key,
-            context=context)
-    except backend.DatabaseOperationalError as e:
-        if availability.unavailable(e):
-            raise
-        raise BusyError()
-    if valid:
-        return user_id, key
+    readonly = True
+    busy = Busy()
+    while True:
+        try:
+            with Transaction().start(database_name(), 0, readonly=readonly,
+                    context=context):
+                DeviceSession = pool.get(
+                    'instrument_service_api.device_session')
+                session = DeviceSession.check(token[2:])
+                if not session:
+                    return None
+                session_id, user_id, to_record = session
+                if to_record:
+                    if readonly:
+                        readonly = False
+                        continue
+                    DeviceSession.record_use(session_id, request.remote_addr)
+                # Leaving the block commits a writable transaction
+                return user_id
+        except backend.DatabaseOperationalError as e:
+            if availability.unavailable(e):
+                raise
+            busy.wait()
 
 
 def run(request, func, auth, readonly):
@@ -241,7 +267,7 @@ def run(request, func, auth, readonly):
         'language': language(request),
         '_request': {'remote_addr': request.remote_addr},
         }
-    user = engineer[0] if engineer else 0
+    user = engineer or 0
     extras = {}
     busy = Busy()
     write_session = session_written = False
@@ -449,36 +475,106 @@ class Waiter:
 
 @dataclass
 class Route:
-    "The declaration of one API operation, also its OpenAPI description"
+    """The declaration of one API operation, also its OpenAPI description:
+    the schema names of its request and of each success status, its query
+    parameters, whether it takes an Idempotency-Key ('required' or
+    'optional'), the error codes particular to it (code -> what it means
+    here, or None for the general meaning) and an example of its request"""
     method: str
     path: str
     auth: str
     summary: str
     tag: str
-    request: dict = None
-    responses: dict = None
+    description: str = ''
+    request: str = None
+    responses: dict = field(default_factory=dict)
     multipart: bool = False
-    parameters: list = None
-    headers: list = None
+    parameters: list = field(default_factory=list)
+    idempotency: str = None
+    errors: dict = field(default_factory=dict)
+    example: dict = None
+
+    @property
+    def path_parameters(self):
+        return re.findall(r'\{(\w+)\}', self.path)
+
+    @property
+    def request_schema(self):
+        "The name of the schema of the JSON body"
+        from .schemas import REQUEST_SCHEMAS
+        return REQUEST_SCHEMAS.get(self.request, self.request)
+
+    @property
+    def body_optional(self):
+        """Whether the JSON body may be left out: its schema requires
+        nothing"""
+        from .schemas import SCHEMAS
+        schema = SCHEMAS[self.request_schema]
+        return schema.get('type') == 'object' and not schema.get('required')
+
+    def error_codes(self):
+        """The error codes this operation can answer, with what each one
+        means here (None: its general meaning, errors.CODES)"""
+        codes = dict.fromkeys(['busy', 'database_unavailable',
+                'not_configured'])
+        if self.auth:
+            codes['unauthorized'] = None
+        if self.request:
+            codes.update(dict.fromkeys(['invalid_json',
+                        'unsupported_media_type', 'request_too_large',
+                        'invalid_field']))
+        if self.multipart:
+            codes.update(dict.fromkeys(['bad_request', 'file_too_large',
+                        'invalid_field', 'empty_file',
+                        'unsupported_file_type', 'image_too_large',
+                        'corrupt_file']))
+        if self.parameters or self.idempotency:
+            codes['invalid_field'] = None
+        if self.idempotency:
+            codes['idempotency_key_reused'] = None
+        if self.path_parameters:
+            codes['not_found'] = None
+        codes.update(self.errors or {})
+        return codes
 
 
-def route(method, path, *, auth, summary, tag, request=None,
-        responses=None, multipart=False, parameters=None, headers=None,
-        readonly=None, raw=False):
+def route(method, path, *, auth, summary, tag, description='',
+        request=None, responses=None, multipart=False, parameters=None,
+        idempotency=None, errors=None, example=None, readonly=None,
+        raw=False):
     """Declare an API operation.
 
     path uses OpenAPI's {name} for integer path parameters; the function
     gets the request, the caller and the path parameters and returns the
     JSON body (status 200), a (body, status) pair or, with raw, a Response.
+    The frame has checked the body against the request schema (body()
+    gives it) and the query parameters against theirs (query() gives
+    them) before the function is called.
     """
-    spec = Route(method, path, auth, summary, tag, request,
-        responses or {}, multipart, parameters or [], headers or [])
+    if isinstance(errors, (list, tuple, set)):
+        errors = dict.fromkeys(errors)
+    spec = Route(method, path, auth, summary, tag, description, request,
+        responses or {}, multipart, parameters or [], idempotency,
+        errors or {}, example)
     ROUTES.append(spec)
     rule = PREFIX + re.sub(r'\{(\w+)\}', r'<int:\1>', path)
     if readonly is None:
         readonly = method == 'GET'
 
     def decorator(func):
+        def call(request, caller, kwargs):
+            "The operation, in the request's transaction"
+            _read_request(spec, request)
+            key = None
+            if spec.idempotency:
+                key, replay = _idempotency(spec, request, caller, kwargs)
+                if replay is not None:
+                    return replay
+            result = func(request, caller, **kwargs)
+            if key is not None:
+                result = key.store(spec, result)
+            return result
+
         @wraps(func)
         def endpoint(request, **kwargs):
             started = time.monotonic()
@@ -488,7 +584,7 @@ def route(method, path, *, auth, summary, tag, request=None,
                     # search for it)
                     raise PendingError(404, 'not_found', 'msg_not_found')
                 result = run(request,
-                    lambda caller: func(request, caller, **kwargs),
+                    lambda caller: call(request, caller, kwargs),
                     auth, readonly)
                 # A long poll waits outside of any transaction
                 while isinstance(result, Waiter):
@@ -496,51 +592,15 @@ def route(method, path, *, auth, summary, tag, request=None,
                     waiter.sleep(database_name())
                     result = run(request,
                         lambda caller: waiter.poll(), auth, True)
-                if raw:
+                if raw or isinstance(result, Response):
                     return result
                 if isinstance(result, tuple):
                     body, status = result
                 else:
                     body, status = result, HTTPStatus.OK
                 return json_response(body, status)
-            except APIError as e:
-                return e.response()
-            except PendingError as e:
-                return _translated(request, e.status, e.code, e.message_id,
-                    **e.variables)
-            except BusyError as e:
-                if availability.unavailable(e):
-                    return _database_unavailable(request, method, path, e)
-                response = _translated(request, 503, 'busy', 'msg_busy')
-                response.headers['Retry-After'] = '1'
-                return response
-            except RequestEntityTooLarge:
-                if multipart:
-                    return _translated(request, 413, 'file_too_large',
-                        'msg_request_too_large',
-                        size=UPLOAD_MAX_SIZE // (1024 * 1024))
-                return _translated(request, 413, 'request_too_large',
-                    'msg_json_too_large', size=JSON_MAX_SIZE // 1024)
-            except RateLimitException:
-                return _translated(request, 429, 'rate_limited',
-                    'msg_rate_limited')
-            except LoginException:
-                return _translated(request, 401, 'unauthorized',
-                    'msg_login_failed')
-            except HTTPException as e:
-                return APIError(e.code, 'http_error', e.description
-                    or e.name).response()
             except Exception as e:
-                # Before the domain errors: the exception raised while
-                # handling a lost connection may be anything
-                if availability.unavailable(e):
-                    return _database_unavailable(request, method, path, e)
-                for exception, status, code in DOMAIN_ERRORS:
-                    if isinstance(e, exception):
-                        return APIError(status, code, e.message).response()
-                logger.exception("API error on %s %s", method, path)
-                return APIError(500, 'internal_error',
-                    "Internal error").response()
+                return _checked(spec, request, _failure(spec, request, e))
             finally:
                 logger.info("%s %s in %.1f ms", method, request.path,
                     (time.monotonic() - started) * 1000)
@@ -551,44 +611,114 @@ def route(method, path, *, auth, summary, tag, request=None,
     return decorator
 
 
-def _translated(request, status, code, message_id, **variables):
-    """An error outside any transaction: open one just to translate it, or
-    translate it from the module's files when the database is out of
-    reach"""
+def _failure(spec, request, exception):
+    "The APIError that answers exception"
     try:
-        with Transaction().start(database_name(), 0, readonly=True,
-                context={'language': language(request)}):
-            return error(status, code, message_id, **variables).response()
+        raise exception
     except APIError as e:
-        return e.response()
+        return e
+    except PendingError as e:
+        return _translated(request, e.status, e.code, e.message_id,
+            **e.variables)
+    except BusyError as e:
+        if availability.unavailable(e):
+            return _database_unavailable(request, spec, e)
+        answer = _translated(request, 503, 'busy', 'msg_busy')
+        answer.headers['Retry-After'] = '1'
+        return answer
+    except RequestEntityTooLarge:
+        if spec.multipart:
+            return _translated(request, 413, 'file_too_large',
+                'msg_request_too_large',
+                size=UPLOAD_MAX_SIZE // (1024 * 1024))
+        return _translated(request, 413, 'request_too_large',
+            'msg_json_too_large', size=JSON_MAX_SIZE // 1024)
+    except RateLimitException:
+        return _translated(request, 429, 'rate_limited', 'msg_rate_limited')
+    except LoginException:
+        return _translated(request, 401, 'unauthorized', 'msg_login_failed')
+    except HTTPException:
+        # A malformed request werkzeug could not read (multipart)
+        return _translated(request, 400, 'bad_request', 'msg_bad_request')
     except Exception as e:
-        if not availability.unavailable(e):
-            raise
-        return APIError(status, code, availability.message(
-                message_id, language(request), **variables)).response()
+        # Before the domain errors: the exception raised while handling a
+        # lost connection may be anything
+        if availability.unavailable(e):
+            return _database_unavailable(request, spec, e)
+        answer = domain_error(e)
+        if answer is not None:
+            return answer
+        logger.exception("API error on %s %s", spec.method, spec.path)
+        return APIError(500, 'internal_error', "Internal error")
 
 
-def _database_unavailable(request, method, path, exception):
-    """The 503 of a database out of reach, without the database: its
-    message comes from the module's files"""
-    # One line, not a traceback: it is an outage, not a bug
-    logger.warning("database unavailable on %s %s: %s", method, path,
-        availability.first_line(exception))
-    # The connections made before the outage are dead
-    availability.drain()
-    return APIError(503, 'database_unavailable',
-        availability.message('msg_database_unavailable',
-            language(request)),
-        headers={'Retry-After': availability.RETRY_AFTER}).response()
+def _checked(spec, request, answer):
+    """The response of answer, an error of spec's operation; a code the
+    operation does not list is a bug of its declaration: logged, and a 500
+    where [instrument_service_api] strict_errors is set (the tests)"""
+    if answer.status != 500 and answer.code not in spec.error_codes():
+        logger.error("undocumented error %s %s on %s %s", answer.status,
+            answer.code, spec.method, spec.path)
+        if config.getboolean('instrument_service_api', 'strict_errors',
+                default=False):
+            answer = APIError(500, 'undocumented_error',
+                "%s %s answered %s %s, which its description does not "
+                "list" % (spec.method, spec.path, answer.status,
+                    answer.code))
+    return answer.response()
 
 
-def body(request, schema_name=None):
-    "The JSON object of the request, or a 400 that says why not"
+# ---- reading requests --------------------------------------------------
+
+BODY = 'instrument_service_api.body'
+QUERY = 'instrument_service_api.query'
+
+
+def _read_request(spec, request):
+    """Check the query parameters and the JSON body of request against
+    their schemas, and keep their values for query() and body()"""
+    from .schemas import PARAMETERS
+    problems, values = {}, {}
+    for name in spec.parameters:
+        schema = PARAMETERS.get((spec.path, name)) or PARAMETERS[name]
+        raw = request.args.get(name)
+        if raw is None:
+            values[name] = schema.get('default')
+            continue
+        value = _query_value(raw, schema)
+        problems.update(validation.problems(value, schema=schema,
+                prefix=(name,)))
+        values[name] = value
+    request.environ[QUERY] = values
+    if spec.request and not spec.multipart:
+        data = _json_body(request, optional=spec.body_optional)
+        problems.update(validation.problems(data, name=spec.request_schema))
+        request.environ[BODY] = data
+    if problems:
+        raise invalid_fields(problems)
+
+
+def _query_value(raw, schema):
+    "The value a query argument writes, read as its schema's type"
+    kind = schema.get('type')
+    if kind == 'integer':
+        value = int_arg(raw)
+        return raw if value is None else value
+    if kind == 'boolean':
+        return {'true': True, '1': True, 'false': False, '0': False}.get(
+            raw.lower(), raw)
+    return raw
+
+
+def _json_body(request, optional=False):
+    "The JSON object of the request, or the error that says why not"
+    data = request.get_data(cache=True)
+    if optional and not data:
+        return {}
     if not request.mimetype == 'application/json':
         raise error(415, 'unsupported_media_type', 'msg_json_expected')
     try:
-        data = json.loads(request.get_data(cache=True) or b'null',
-            parse_constant=_not_json)
+        data = json.loads(data or b'null', parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise error(400, 'invalid_json', 'msg_invalid_json')
     if not isinstance(data, dict):
@@ -601,113 +731,15 @@ def _not_json(constant):
     raise ValueError(constant)
 
 
-def check_fields(data, spec, prefix=''):
-    """Check data against spec: {name: (type, required)}; type is one of
-    str, int, number, bool, list, dict, datetime, decimal. Return the
-    values converted, or raise a 422 listing every bad field, named with
-    prefix (e.g. "lines[0].") when data is nested in the request."""
-    problems = {}
-    result = {}
-    for name, (kind, required) in spec.items():
-        value = data.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()
-                and kind != 'str_blank'):
-            if required:
-                problems[name] = 'required'
-            continue
-        try:
-            result[name] = _convert(value, kind, name)
-        except (TypeError, ValueError, ArithmeticError):
-            problems[name] = 'str' if kind == 'str_blank' else kind
-        except APIError as e:
-            problems.update(e.fields)
-    unknown = set(data) - set(spec)
-    for name in sorted(unknown):
-        problems[name] = 'unknown'
-    if problems:
-        raise invalid_fields(
-            {prefix + name: kind for name, kind in problems.items()})
-    return result
+def body(request):
+    "The JSON body of the request, checked against the operation's schema"
+    return request.environ[BODY]
 
 
-def invalid_fields(problems):
-    "The 422 that names each field in error and what it should be"
-    return error(422, 'invalid_field', 'msg_invalid_fields',
-        fields=problems, names=', '.join(sorted(problems)))
-
-
-def _convert(value, kind, name):
-    if kind in {'str', 'str_blank'}:
-        # Control characters (NUL above all) are no text
-        if not isinstance(value, str) or CONTROL.search(value):
-            raise TypeError
-        return value.strip()
-    if kind == 'int':
-        # JSON Schema's integer, which the document promises, is any
-        # number without a fraction: 5.0 too
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError
-        return value
-    if kind == 'number':
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError
-        if not math.isfinite(float(value)):
-            raise ValueError
-        return float(value)
-    if kind == 'bool':
-        if not isinstance(value, bool):
-            raise TypeError
-        return value
-    if kind == 'ids':
-        if (not isinstance(value, list) or not all(
-                    isinstance(i, int) and not isinstance(i, bool)
-                    and 0 < i <= MAX_ID for i in value)):
-            raise TypeError
-        return value
-    if kind == 'strings':
-        if (not isinstance(value, list)
-                or not all(isinstance(i, str) and not CONTROL.search(i)
-                    for i in value)):
-            raise TypeError
-        return value
-    if kind == 'list':
-        if not isinstance(value, list):
-            raise TypeError
-        return value
-    if kind == 'dict':
-        if not isinstance(value, dict):
-            raise TypeError
-        return value
-    if kind == 'datetime':
-        return parse_datetime(value, name)
-    if kind == 'decimal':
-        if not isinstance(value, str) or not re.fullmatch(
-                r'[0-9]{1,12}(\.[0-9]{1,2})?', value):
-            raise ValueError
-        return Decimal(value)
-    raise ValueError(kind)
-
-
-def page_args(request, max_size=100):
-    "page and page_size of a list request"
-    problems = {}
-    values = {}
-    for name, default, low, high in [
-            ('page', 1, 1, 10 ** 6), ('page_size', 20, 1, max_size)]:
-        raw = request.args.get(name)
-        if raw is None:
-            values[name] = default
-            continue
-        value = int_arg(raw)
-        if value is None or not low <= value <= high:
-            problems[name] = 'int %s..%s' % (low, high)
-        else:
-            values[name] = value
-    if problems:
-        raise invalid_fields(problems)
-    return values['page'], values['page_size']
+def query(request):
+    """The query parameters of the operation, checked against their schemas
+    (the defaults for those not given)"""
+    return request.environ[QUERY]
 
 
 def int_arg(raw):
@@ -715,6 +747,100 @@ def int_arg(raw):
     if raw is None or not re.fullmatch('[0-9]{1,18}', raw):
         return None
     return int(raw)
+
+
+# ---- retried writes ------------------------------------------------------
+
+IDEMPOTENCY_KEY = 'Idempotency-Key'
+REPLAYED = 'Idempotent-Replayed'
+
+
+def _idempotency(spec, request, caller, kwargs):
+    """The key of a write its client may retry, and the answer of its
+    first success when this is a retry of it (or None). The key is written
+    before the operation, so that a concurrent retry (a double tap, an
+    outbox sending again) waits for this transaction: when it commits, the
+    retry meets the key and answers what this one answered; when it fails,
+    the key goes with it."""
+    Key = Pool().get('instrument_service_api.idempotency_key')
+    from .schemas import IDEMPOTENCY_KEY as SCHEMA
+    value = request.headers.get(IDEMPOTENCY_KEY, '').strip()
+    if not value:
+        if spec.idempotency == 'required':
+            raise invalid_fields({IDEMPOTENCY_KEY: 'required'})
+        return None, None
+    problems = validation.problems(value, schema=SCHEMA,
+        prefix=(IDEMPOTENCY_KEY,))
+    if problems:
+        raise invalid_fields(problems)
+    fingerprint = _fingerprint(spec, request, kwargs)
+    owner = ({'web_user': caller.web_user.id} if caller.kind == 'customer'
+        else {'user': caller.user})
+    existing = Key.search([
+            *((k, '=', v) for k, v in owner.items()),
+            ('key', '=', value)], limit=1)
+    if existing:
+        key, = existing
+        if key.fingerprint != fingerprint or key.response is None:
+            raise error(422, 'idempotency_key_reused',
+                'msg_idempotency_key_reused')
+        return None, key.replay()
+    key = Key(key=value, fingerprint=fingerprint, **owner)
+    try:
+        with without_check_access():
+            key.save()
+    except (SQLConstraintError, backend.DatabaseIntegrityError):
+        raise RetryTransaction()
+    return key, None
+
+
+def _fingerprint(spec, request, kwargs):
+    "What makes two requests the same: operation, path and body"
+    digest = hashlib.sha256()
+    digest.update(json.dumps([spec.method, spec.path, kwargs],
+            sort_keys=True).encode())
+    if spec.multipart:
+        for name, upload in sorted(request.files.items(multi=True)):
+            digest.update(name.encode() + b'\0'
+                + (upload.filename or '').encode() + b'\0')
+            for chunk in iter(lambda: upload.stream.read(65536), b''):
+                digest.update(chunk)
+            upload.stream.seek(0)
+    else:
+        digest.update(json.dumps(request.environ.get(BODY), sort_keys=True,
+                ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+def _translated(request, status, code, message_id, **variables):
+    """The APIError of an error outside any transaction: one is opened just
+    to translate it, or it is translated from the module's files when the
+    database is out of reach"""
+    try:
+        with Transaction().start(database_name(), 0, readonly=True,
+                context={'language': language(request)}):
+            return error(status, code, message_id, **variables)
+    except APIError as e:
+        return e
+    except Exception as e:
+        if not availability.unavailable(e):
+            raise
+        return APIError(status, code, availability.message(
+                message_id, language(request), **variables))
+
+
+def _database_unavailable(request, spec, exception):
+    """The 503 of a database out of reach, without the database: its
+    message comes from the module's files"""
+    # One line, not a traceback: it is an outage, not a bug
+    logger.warning("database unavailable on %s %s: %s", spec.method,
+        spec.path, availability.first_line(exception))
+    # The connections made before the outage are dead
+    availability.drain()
+    return APIError(503, 'database_unavailable',
+        availability.message('msg_database_unavailable',
+            language(request)),
+        headers={'Retry-After': availability.RETRY_AFTER})
 
 
 @app.route(PREFIX + '/<path:rest>',
@@ -728,7 +854,8 @@ def not_found(request, rest):
         if re.fullmatch(re.sub(r'\{\w+\}', '[0-9]+', spec.path), path)}
     if methods and request.method not in methods:
         response = _translated(request, 405, 'method_not_allowed',
-            'msg_method_not_allowed')
+            'msg_method_not_allowed').response()
         response.headers['Allow'] = ', '.join(sorted(methods))
         return response
-    return _translated(request, 404, 'not_found', 'msg_not_found')
+    return _translated(request, 404, 'not_found',
+        'msg_not_found').response()

@@ -24,7 +24,8 @@ for a connection, the reconnection tasks give up after as long (a request
 that waits starts a new attempt: the reconnection follows the demand, not a
 backoff that grew during the outage), and the first dead connection met
 drains the pool: the other connections, made before the restart, are
-closed instead of being checked one by one.
+closed instead of being checked one by one. trytond offers no access to its
+pool: trytond_internals.py reaches it.
 
 Nothing is retried after a lost connection: a COMMIT whose answer was lost
 may have been applied, only the client can say whether to send the request
@@ -33,10 +34,13 @@ import logging
 import os
 import threading
 import time
+import weakref
 import xml.etree.ElementTree as ET
 
 from trytond import backend
 from trytond.config import config
+
+from . import trytond_internals
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +57,9 @@ UNAVAILABLE_CODES = {'53300'}
 # Drain the pool at most so often: the requests in flight all meet the
 # outage at once
 DRAIN_INTERVAL = 1
+# The pools watch() tuned -> when drain() last drained them
+_drained_at = weakref.WeakKeyDictionary()
+_pools_lock = threading.Lock()
 
 
 class DatabaseUnavailable(Exception):
@@ -90,61 +97,62 @@ def unavailable(exception):
 
 
 def _pool_full():
-    from .api import database_name
+    pool = _api_pool()
     try:
-        connpool = backend.Database(database_name())._connpool
-        stats = connpool.get_stats()
+        stats = pool.get_stats()
     except Exception:
         return False
-    return stats.get('pool_size', 0) >= connpool.max_size
+    return stats.get('pool_size', 0) >= pool.max_size
+
+
+def _api_pool():
+    "The connection pool of the API's database, None if there is none"
+    from .api import database_name
+    try:
+        return trytond_internals.connection_pool(
+            backend.Database(database_name()))
+    except Exception:
+        return None
 
 
 def watch(database):
     "Tune the connection pool of database for outages (once)"
-    connpool = getattr(database, '_connpool', None)
-    if (connpool is None or getattr(connpool, 'api_watched', False)
-            # NullConnectionPool of template1: nothing is kept
-            or not hasattr(connpool, 'drain')):
+    pool = trytond_internals.connection_pool(database)
+    if pool is None or pool in _drained_at:
+        return
+    import psycopg_pool
+    if (isinstance(pool, psycopg_pool.NullConnectionPool)
+            # drain() came with psycopg_pool 3.3
+            or not hasattr(pool, 'drain')):
         return
     wait = config.getfloat('instrument_service_api', 'database_wait',
         default=3)
-    connpool.timeout = wait
-    # More than 0, which means "for ever"
-    connpool.reconnect_timeout = max(wait, 1)
-    check = connpool._check
-
-    def check_or_drain(connection):
-        try:
-            if check:
-                check(connection)
-        except Exception:
-            # The server lost this connection: it lost the others made
-            # before it too
-            drain(connpool)
-            raise
-    connpool._check = check_or_drain
-    connpool.api_drained_at = 0
-    connpool.api_watched = True
+    with _pools_lock:
+        if pool in _drained_at:
+            return
+        # More than 0, which means "for ever"
+        trytond_internals.set_timeouts(pool, wait, max(wait, 1))
+        # The server lost this connection: it lost the others made before
+        # it too
+        trytond_internals.on_failed_check(pool, drain)
+        _drained_at[pool] = 0
 
 
-def drain(connpool=None):
+def drain(pool=None):
     """Close the pooled connections (and those in use when they come back):
     after a restart they are all dead"""
-    if connpool is None:
-        from .api import database_name
-        try:
-            connpool = backend.Database(database_name())._connpool
-        except Exception:
-            return
-    if not getattr(connpool, 'api_watched', False):
-        return
+    if pool is None:
+        pool = _api_pool()
     now = time.monotonic()
-    if now - connpool.api_drained_at < DRAIN_INTERVAL:
-        return
-    connpool.api_drained_at = now
+    with _pools_lock:
+        # Only the pools watched, at most once a DRAIN_INTERVAL
+        if (pool not in _drained_at
+                or now - _drained_at[pool] < DRAIN_INTERVAL):
+            return
+        _drained_at[pool] = now
     logger.warning("database connection lost: connections of %s drained",
-        connpool.name)
-    connpool.drain()
+        pool.name)
+    pool.drain()
 
 
 # ---- messages without the database ------------------------------------

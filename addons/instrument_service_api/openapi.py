@@ -2,21 +2,27 @@
 # The COPYRIGHT file at the top level of this repository contains the full
 # copyright notices and license terms.
 """The OpenAPI 3.1 document of the API, generated from the declarations of
-the routes (api.ROUTES) and the JSON Schemas of schemas.py.
+the routes (api.ROUTES), the JSON Schemas of schemas.py that the frame
+validates the requests with, and the error codes of errors.py: each
+operation lists exactly the codes its declaration says it can answer.
 
-Each Route gives the method, path, caller (auth), summary, tag, the schema
-names of its request and of each success status, whether it takes a
-multipart upload, its query parameters and headers. What every operation
-can answer besides success follows from the same declaration (a token
-means 401/403, a path parameter 404, a body 400/413/415/422...) with the
-few refusals particular to one operation listed in EXTRA_ERRORS."""
+The evidence each step of each workflow requires is data administrators
+edit: the document of a server gives it as its database says now (the
+schemas Evidence_<type>_<step>_<action>), read when it is served."""
 import copy
+import json
+import os
 import re
 
-from . import schemas
-from .api import PREFIX, ROUTES, UPLOAD_MAX_SIZE
+from . import errors, schemas
+from .api import IDEMPOTENCY_KEY, PREFIX, ROUTES, UPLOAD_MAX_SIZE
 
 OPENAPI_VERSION = '3.1.0'
+# The answers of a real server to each operation, recorded by the test of
+# the document (test_openapi, with API_EXAMPLES_RECORD set) and checked by
+# it against their schemas: the examples of the answers
+EXAMPLES_FILE = os.path.join(os.path.dirname(__file__), 'examples.json')
+TITLE = "Instrument Service API"
 API_VERSION = '1.0.0'
 
 TAGS = [
@@ -34,34 +40,27 @@ TAGS = [
         "it."},
     ]
 
-# Query parameters by name; (path, name) for the ones that differ by path
-PAGE = {'type': 'integer', 'minimum': 1, 'maximum': 10 ** 6, 'default': 1}
-PAGE_SIZE = {'type': 'integer', 'minimum': 1, 'maximum': 100, 'default': 20}
-QUERY_PARAMETERS = {
-    'page': ("The page, from 1", PAGE),
-    'page_size': ("Items per page, 1 to 100", PAGE_SIZE),
-    'state': ("Only the orders in this state",
-        {'type': 'string', 'enum': schemas.ORDER_STATES}),
-    ('/engineer/tasks', 'state'): ("Only the tasks in this state",
-        {'type': 'string', 'enum': ['in_progress', 'done', 'cancelled']}),
-    'type': ("Only the orders of this type",
-        {'type': 'string', 'enum': schemas.ORDER_TYPE_CODES}),
-    'unread': ("true (or 1): only the unread ones", {'type': 'boolean'}),
-    'after': ("Answer with the notifications whose id is greater (the "
-        "greatest id the client has seen; 0 for all)",
-        {'type': 'integer', 'minimum': 0, 'default': 0}),
-    'timeout': ("Seconds to wait at most, 0 to 60; 0 answers at once",
-        {'type': 'integer', 'minimum': 0, 'maximum': 60, 'default': 25}),
-    }
 HEADERS = {
-    'Idempotency-Key': {
-        'description': "A key the client makes for this submission (e.g. "
-        "a UUID) and sends again on every retry of it: a retry with the "
-        "same key and the same body answers the order created the first "
-        "time (200) instead of creating another one; the same key with "
-        "another body answers 422 idempotency_key_reused.",
+    'required': {
+        'description': "A key the client makes for this request (a UUID) "
+        "and sends again, unchanged, on every retry of it: a retry with "
+        "the same key and body answers what the first request answered "
+        "(with the header Idempotent-Replayed: true) instead of doing it "
+        "again; the same key with another body or operation answers 422 "
+        "idempotency_key_reused. Keys are kept 30 days.",
         'required': True,
-        'schema': {'type': 'string', 'minLength': 1, 'maxLength': 100},
+        'schema': schemas.IDEMPOTENCY_KEY,
+        },
+    'optional': {
+        'description': "Optional, recommended for clients that retry (an "
+        "offline outbox): a key the client makes for this request (a "
+        "UUID) and sends again, unchanged, on every retry of it; a retry "
+        "with the same key and body answers what the first request "
+        "answered (with the header Idempotent-Replayed: true) and does "
+        "nothing twice; the same key with another body or operation "
+        "answers 422 idempotency_key_reused.",
+        'required': False,
+        'schema': schemas.IDEMPOTENCY_KEY,
         },
     }
 # Path parameters are integer ids (api.route's {name}) unless listed here
@@ -72,70 +71,20 @@ MEDIA_TYPES = {
     'Binary': schemas.FILE_MEDIA_TYPES,
     }
 
-# Refusals particular to one operation: (method, path) -> statuses
-EXTRA_ERRORS = {
-    ('POST', '/auth/wechat'): {401, 403, 429, 502},
-    ('POST', '/auth/login'): {401, 403, 429},
-    ('POST', '/auth/dev/code'): {404},
-    ('POST', '/auth/dev/login'): {401, 404},
-    }
-
-ERROR_DESCRIPTIONS = {
-    400: "The body is not JSON (invalid_json) or the request is malformed "
-    "(bad_request, http_error).",
-    401: "The token is missing, invalid, expired or revoked "
-    "(unauthorized): log in again.",
-    403: "The caller may not do this (forbidden).",
-    404: "No such resource, or not one of the caller's (not_found).",
-    409: "The order is not at a step where this can be done "
-    "(step_not_allowed), another engineer took it (already_taken), or the "
-    "engineer has as many orders in progress as allowed (at_capacity).",
-    413: "The body is too large: 10 MB for an upload (file_too_large), "
-    "1 MB for JSON (request_too_large).",
-    415: "Not a JSON body (unsupported_media_type), or not an accepted file "
-    "type (unsupported_file_type).",
-    422: "A field is missing or wrong (invalid_field, with `fields` naming "
-    "each one) or the domain refuses the values (invalid_evidence, "
-    "invalid_order, validation_error...).",
-    429: "Too many attempts (rate_limited); retry after Retry-After "
-    "seconds.",
-    502: "WeChat answered with an error (wechat_error) or could not be "
-    "reached (wechat_unavailable).",
-    503: "The service is busy (busy), cannot reach its database "
-    "(database_unavailable: restarting, down; the request may or may not "
-    "have been applied, send it again, with the same Idempotency-Key for "
-    "an order) or is not configured (not_configured); retry after "
-    "Retry-After seconds when given.",
-    }
-OPERATION_ERRORS = {
-    ('POST', '/auth/wechat'): {
-        401: "The code is invalid or expired (wechat_invalid_code, WeChat "
-        "40029 or 40163): call wx.login again.",
-        403: "WeChat refused this user as high risk (wechat_blocked, WeChat "
-        "40226), or the account is disabled (forbidden).",
-        429: "WeChat rate limits the logins (wechat_rate_limited, WeChat "
-        "45011): retry after Retry-After seconds.",
-        502: "WeChat answered another error (wechat_error, the WeChat "
-        "errcode in the message) or could not be reached or answered "
-        "something unreadable (wechat_unavailable).",
-        503: "WeChat is busy (wechat_busy, WeChat -1) or the service "
-        "cannot reach its database (database_unavailable): retry after "
-        "Retry-After seconds; or WeChat login is not configured on the "
-        "server (not_configured).",
-        },
-    ('POST', '/auth/login'): {
-        401: "Wrong login or password (unauthorized).",
-        403: "The account is not an engineer's (forbidden).",
-        429: "Too many failed logins (rate_limited), Tryton's own limit.",
-        },
-    ('POST', '/auth/dev/code'): {
-        404: "The development login is off on this server (not_found).",
-        },
-    ('POST', '/auth/dev/login'): {
-        401: "Wrong, expired or used-up code (unauthorized): after 5 wrong "
-        "attempts the code is locked, ask for a new one.",
-        404: "The development login is off on this server (not_found).",
-        },
+# The meaning of the codes of each status, by status
+STATUS_DESCRIPTIONS = {
+    400: "The request cannot be read.",
+    401: "Log in (again).",
+    403: "Not allowed to this caller.",
+    404: "No such thing for this caller.",
+    409: "Not possible in the order's present state.",
+    413: "Too large.",
+    415: "Not an accepted type.",
+    422: "The values are refused: see `fields` and `message`.",
+    429: "Too many attempts.",
+    502: "WeChat failed.",
+    503: "Retry later (Retry-After), or the server is not set up for "
+    "this.",
     }
 RETRY_AFTER = {
     'Retry-After': {
@@ -196,7 +145,11 @@ never change with the language: branch on them, show the texts.
   default) in the query; the answer gives `items`, `page`, `page_size` and
   `total`.
 * `POST /orders` needs an `Idempotency-Key` header: retrying a submission
-  with the same key never creates a second order.
+  with the same key never creates a second order. The engineer's writes
+  (accept, decline, steps, uploads) and the customer's uploads take one
+  too: an offline outbox sends each item with its key until it gets an
+  answer, and nothing is done twice.
+* Text must not contain control characters (but tab and new lines).
 
 ## Errors
 
@@ -204,27 +157,20 @@ Every answer other than success has this body:
 
 ```json
 {"error": {"code": "invalid_field", "message": "…",
-           "fields": {"lines[0].quantity": "int 1..9999"}}}
+           "fields": {"lines[0].quantity": {"code": "maximum",
+                                            "message": "不能大于 9999。"}}}}
 ```
 
 `code` is stable, `message` is for people (in the caller's language) and
-`fields`, when present, names each field in error with what is wrong
-(`required`, the expected type or range, `unknown`).
+`fields`, when present, names each field in error by its path in the
+request, with a machine code (`required`, `unknown`, `type`, `choice`,
+`minimum`, `max_length`, `min_items`, `pattern`, `datetime`, `phone`...)
+and a message in the caller's language to show beside the field.
 
-| status | codes | meaning |
-|---|---|---|
-| 400 | invalid_json, bad_request, http_error | not JSON, not an object, malformed request |
-| 401 | unauthorized, wechat_invalid_code | log in (again) |
-| 403 | forbidden, wechat_blocked | not allowed to this caller |
-| 404 | not_found | no such thing for this caller, or an unknown path |
-| 405 | method_not_allowed | the path exists with other methods |
-| 409 | already_taken, at_capacity, step_not_allowed | another engineer won the order; the engineer's maximum of open tasks is reached; not possible at the order's current step |
-| 413 | file_too_large, request_too_large | upload over 10 MB; JSON over 1 MB |
-| 415 | unsupported_media_type, unsupported_file_type | body not JSON; file type refused |
-| 422 | invalid_field, idempotency_key_reused, invalid_evidence, invalid_order, validation_error, empty_file, image_too_large, corrupt_file | the values are refused: see `fields` and `message` |
-| 429 | rate_limited, wechat_rate_limited | wait `Retry-After` seconds |
-| 502 | wechat_error, wechat_unavailable | WeChat failed |
-| 503 | busy, database_unavailable, wechat_busy, not_configured | retry later (`Retry-After`; after database_unavailable a write may or may not have been applied: send it again, with the same `Idempotency-Key` for an order) / server setup |
+Each operation lists the codes it can answer, by status, with what each
+one means there; it answers no other. The codes of all operations:
+
+@@CODES@@
 
 ## An order's life
 
@@ -243,6 +189,16 @@ Every answer other than success has this body:
    customer can take), confirms or rejects the quote and the report, and
    rates the service. `progress.actions` lists exactly what the caller can
    do now.
+
+## Forms come from the data
+
+The apps hard-code no rule of the workflows: `progress.actions` of an order
+(the customer's) or a task (the engineer's) lists the actions of the
+current step, each with its button, the fields of its form (which are
+required, how many photos or files, a check-in, an appointment, an
+amount...) and the operation that performs it; the order form comes from
+`GET /order-types`. Administrators edit the workflows in the back office,
+and the next read shows the change.
 """
 
 
@@ -269,39 +225,20 @@ def _security(auth):
     return []
 
 
-def _error_statuses(spec):
-    "The error statuses an operation can answer"
-    statuses = {503}
-    has_body = bool(spec.request) or spec.multipart
-    path_parameters = re.findall(r'\{(\w+)\}', spec.path)
-    if spec.auth:
-        statuses |= {401, 403}
-    if has_body:
-        statuses |= {400, 413, 415, 422}
-    if spec.parameters or spec.headers:
-        statuses.add(422)
-    if path_parameters:
-        statuses.add(404)
-    if (spec.method == 'POST' and 'order_id' in path_parameters
-            and not spec.multipart):
-        statuses.add(409)
-    statuses |= EXTRA_ERRORS.get((spec.method, spec.path), set())
-    return statuses
-
-
-def _error_response(status, spec):
-    codes = [c for c in schemas.ERROR_CODES[status]]
-    description = OPERATION_ERRORS.get((spec.method, spec.path), {}).get(
-        status, ERROR_DESCRIPTIONS[status])
+def _error_response(status, codes):
+    "The answer of an error status of an operation: its codes, each said"
+    lines = ['%s %s' % (STATUS_DESCRIPTIONS[status], ' '.join(
+                '`%s`: %s' % (code, meaning) for code, meaning in codes))]
     response = {
-        'description': description,
+        'description': lines[0],
         'content': {
             'application/json': {
                 'schema': {
                     'allOf': [
                         schemas.ref('Error'),
                         {'properties': {'error': {'properties': {
-                                        'code': {'enum': codes}}}}},
+                                        'code': {'enum': [c for c, _
+                                                in codes]}}}}},
                         ],
                     },
                 },
@@ -312,17 +249,24 @@ def _error_response(status, spec):
     return response
 
 
+def _error_responses(spec):
+    "The error answers of an operation, by status"
+    codes = {}
+    for code, meaning in sorted(spec.error_codes().items()):
+        codes.setdefault(errors.status(code), []).append(
+            (code, meaning or errors.CODES[code][1]))
+    return {str(status): _error_response(status, codes[status])
+        for status in sorted(codes)}
+
+
 def _success_response(status, name, spec):
     if name is None:
         return {'description': "Done; no body."}
     description = {
         200: "OK", 201: "Created"}.get(status, "OK")
-    if spec.path == '/orders' and spec.method == 'POST':
-        description = {
-            201: "The order, created.",
-            200: "The order created by an earlier request with the same "
-            "Idempotency-Key.",
-            }[status]
+    if spec.idempotency:
+        description += (". A retry with the same Idempotency-Key answers "
+            "this again, with the header Idempotent-Replayed: true")
     if name in MEDIA_TYPES:
         response = {
             'description': "The file's content, of its own type",
@@ -336,15 +280,37 @@ def _success_response(status, name, spec):
                     'schema': {'type': 'string'}},
                 }
         return response
+    content = {'schema': schemas.ref(name)}
+    example = (spec.example or {}).get('response')
+    if example is None:
+        example = recorded_examples().get(
+            '%s %s' % (spec.method, spec.path))
+    if example is not None:
+        content['example'] = copy.deepcopy(example)
     return {
         'description': description,
-        'content': {'application/json': {'schema': schemas.ref(name)}},
+        'content': {'application/json': content},
         }
+
+
+_examples = None
+
+
+def recorded_examples():
+    "The recorded answers, by 'METHOD path'"
+    global _examples
+    if _examples is None:
+        try:
+            with open(EXAMPLES_FILE, encoding='utf-8') as fp:
+                _examples = json.load(fp)
+        except FileNotFoundError:
+            _examples = {}
+    return _examples
 
 
 def _parameters(spec):
     parameters = []
-    for name in re.findall(r'\{(\w+)\}', spec.path):
+    for name in spec.path_parameters:
         description, schema = PATH_PARAMETERS.get(
             name, ("Id", {'type': 'integer', 'minimum': 1}))
         parameters.append({
@@ -352,15 +318,15 @@ def _parameters(spec):
                 'description': description, 'schema': copy.deepcopy(schema),
                 })
     for name in spec.parameters:
-        description, schema = QUERY_PARAMETERS.get(
-            (spec.path, name), QUERY_PARAMETERS.get(name))
+        schema = copy.deepcopy(schemas.PARAMETERS.get((spec.path, name))
+            or schemas.PARAMETERS[name])
         parameters.append({
                 'name': name, 'in': 'query', 'required': False,
-                'description': description, 'schema': copy.deepcopy(schema),
+                'description': schema.pop('description'), 'schema': schema,
                 })
-    for name in spec.headers:
-        parameters.append({'name': name, 'in': 'header',
-                **copy.deepcopy(HEADERS[name])})
+    if spec.idempotency:
+        parameters.append({'name': IDEMPOTENCY_KEY, 'in': 'header',
+                **copy.deepcopy(HEADERS[spec.idempotency])})
     parameters.append({'$ref': '#/components/parameters/AcceptLanguage'})
     return parameters
 
@@ -378,12 +344,12 @@ def _request_body(spec):
                 },
             }
     if spec.request:
-        name = schemas.REQUEST_SCHEMAS.get(spec.request, spec.request)
+        content = {'schema': schemas.ref(spec.request_schema)}
+        if (spec.example or {}).get('request') is not None:
+            content['example'] = copy.deepcopy(spec.example['request'])
         return {
-            'required': spec.request != 'Empty',
-            'content': {
-                'application/json': {'schema': schemas.ref(name)},
-                },
+            'required': not spec.body_optional,
+            'content': {'application/json': content},
             }
 
 
@@ -392,12 +358,12 @@ def operation(spec):
     responses = {}
     for status, name in sorted(spec.responses.items()):
         responses[str(status)] = _success_response(status, name, spec)
-    for status in sorted(_error_statuses(spec)):
-        responses[str(status)] = _error_response(status, spec)
+    responses.update(_error_responses(spec))
     result = {
         'operationId': _operation_id(spec.method, spec.path),
         'summary': spec.summary,
-        'description': CALLERS[spec.auth],
+        'description': '\n\n'.join(filter(None, [
+                    spec.description, CALLERS[spec.auth]])),
         'tags': [spec.tag],
         'parameters': _parameters(spec),
         'responses': responses,
@@ -410,8 +376,69 @@ def operation(spec):
     return result
 
 
-def build(routes=None):
-    "The OpenAPI document of routes (all the API's by default)"
+def _codes_table():
+    "The table of every error code of the description"
+    lines = ['| status | code | meaning |', '|---|---|---|']
+    for code, (status, meaning) in sorted(
+            {**errors.CODES, **errors.NOT_AN_OPERATION}.items(),
+            key=lambda item: (item[1][0], item[0])):
+        lines.append('| %s | %s | %s |' % (status, code, meaning))
+    return '\n'.join(lines)
+
+
+def evidence_components(workflows):
+    """The schemas of the evidence of each transition of workflows
+    ((order type, Workflow.definition) pairs) that a customer or an
+    engineer performs after the order is taken, and the table that lists
+    them: (schemas, markdown)"""
+    from trytond.modules.instrument_service.workflow import evidence_fields
+    result = {}
+    lines = ['| order type | step | action | who | fields (* required) |',
+        '|---|---|---|---|---|']
+    for order_type, definition in workflows:
+        steps = {s['id']: s['code'] for s in definition['steps']}
+        for transition in definition['transitions']:
+            if not transition['from_step'] or transition['actor'] == 'staff':
+                continue
+            fields = evidence_fields(transition)
+            step = steps[transition['from_step']]
+            name = 'Evidence_%s_%s_%s' % (order_type, step,
+                transition['action'])
+            schema = schemas.evidence_schema(fields,
+                transition['action'] if transition['actor'] == 'engineer'
+                else None)
+            schema['description'] = ("What %s of a %s order at step %s "
+                "takes (%s)" % (transition['action'], order_type, step,
+                    transition['actor']))
+            result[name] = schema
+            lines.append('| %s | %s | %s | %s | %s |' % (order_type, step,
+                    transition['action'], transition['actor'], ', '.join(
+                        _field_summary(f) for f in fields) or '-'))
+    return result, '\n'.join(lines)
+
+
+def _field_summary(field):
+    text = field['name'] + ('*' if field['required'] else '')
+    if field.get('min_items'):
+        text += ' (at least %s)' % field['min_items']
+    return text
+
+
+EVIDENCE_SECTION = """
+
+## The evidence of each step, on this server
+
+What each action of each workflow takes and requires, as the workflows of
+this server say now (administrators edit them; read `progress.actions` of
+the order for the action at hand). The schema of each is
+`Evidence_<type>_<step>_<action>`.
+
+"""
+
+
+def build(routes=None, workflows=()):
+    """The OpenAPI document of routes (all the API's by default), with the
+    evidence of the workflows ((order type, Workflow.definition) pairs)"""
     routes = ROUTES if routes is None else routes
     paths = {}
     for spec in routes:
@@ -428,21 +455,25 @@ def build(routes=None):
     unknown = used - set(schemas.SCHEMAS)
     if unknown:
         raise ValueError("schemas missing: %s" % ', '.join(sorted(unknown)))
+    evidence, table = evidence_components(workflows)
+    description = DESCRIPTION.replace('@@CODES@@', _codes_table())
+    if workflows:
+        description += EVIDENCE_SECTION + table + '\n'
     return {
         'openapi': OPENAPI_VERSION,
         'jsonSchemaDialect': 'https://json-schema.org/draft/2020-12/schema',
         'info': {
-            'title': "Instrument Service API",
+            'title': TITLE,
             'version': API_VERSION,
             'summary': "JSON API of the customer mini-program and the "
             "engineer app",
-            'description': DESCRIPTION,
+            'description': description,
             },
         'servers': [{'url': PREFIX, 'description': "This server"}],
         'tags': copy.deepcopy(TAGS),
         'paths': dict(sorted(paths.items())),
         'components': {
-            'schemas': copy.deepcopy(schemas.SCHEMAS),
+            'schemas': {**copy.deepcopy(schemas.SCHEMAS), **evidence},
             'parameters': {
                 'AcceptLanguage': {
                     'name': 'Accept-Language', 'in': 'header',
@@ -468,12 +499,11 @@ def build(routes=None):
         }
 
 
-_document = None
-
-
 def document():
-    "The document of the API, built once"
-    global _document
-    if _document is None:
-        _document = build()
-    return _document
+    """The document of the API, with the evidence the workflows of the
+    database require now (in a transaction)"""
+    from trytond.pool import Pool
+    Workflow = Pool().get('instrument_service.workflow')
+    workflows = [(w.order_type, Workflow.definition(w.id))
+        for w in Workflow.search([], order=[('id', 'ASC')])]
+    return build(workflows=workflows)

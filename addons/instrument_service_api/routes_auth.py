@@ -3,7 +3,8 @@
 # copyright notices and license terms.
 """Logging in and out. Customers come from WeChat (or, when configured for
 development, a phone and a one-time code); engineers with their Tryton
-login. Tokens are Tryton sessions: web.user.session and ir.session."""
+login. Tokens are sessions: web.user.session for customers, device
+sessions (device.py) for engineers."""
 import datetime as dt
 import hashlib
 import hmac
@@ -19,9 +20,8 @@ from trytond.modules.instrument_service import jpush
 
 from . import wechat
 from .api import (
-    RetryTransaction, body, check_fields, customer_token, database_name,
+    RetryTransaction, body, customer_token, database_name,
     engineer_token, error, route)
-from .routes_customer import PHONE
 
 logger = logging.getLogger(__name__)
 CODE_LIFETIME = dt.timedelta(minutes=5)
@@ -65,13 +65,25 @@ def _find_or_create(domain, values):
 
 @route('POST', '/auth/wechat', auth=None, tag='auth',
     summary="Log a customer in with the code of wx.login",
+    description="The mini-program's silent login: call wx.login() at "
+    "start and send its code. The server calls WeChat's jscode2session "
+    "itself (the app secret and the session_key never leave it) and "
+    "answers a customer token; the first login creates the customer "
+    "(customer.is_new). A code is valid once: call wx.login again for a "
+    "new one.",
     request='WeChatLogin', responses={200: 'CustomerSession'},
-    readonly=False)
+    readonly=False,
+    errors={
+        'wechat_invalid_code': None, 'wechat_blocked': None,
+        'forbidden': "The customer's account is disabled.",
+        'wechat_rate_limited': None, 'wechat_error': None,
+        'wechat_unavailable': None, 'wechat_busy': None,
+        'not_configured': "WeChat login is not configured on the server "
+        "([wechat] appid and secret).",
+        },
+    example={'request': {'code': '0a3Xyz1w3mhwl03Jt91w3jT3Sv2Xyz1j'}})
 def wechat_login(request, caller):
-    values = check_fields(body(request), {'code': ('str', True)})
-    if len(values['code']) > 128:
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields={'code': 'str ..128'}, names='code')
+    values = {'code': body(request)['code'].strip()}
     # A code is valid once: a retry of the transaction reuses the answer
     key = 'instrument_service_api.wechat'
     if request.environ.get(key, (None,))[0] != values['code']:
@@ -108,16 +120,18 @@ def _code_hash(phone, code):
 @route('POST', '/auth/dev/code', auth=None, tag='auth',
     summary="Development login, step 1: a one-time code for a phone, "
     "printed in the server log (only when [instrument_service_api] "
-    "dev_login is set)", request='PhoneCodeRequest', responses={204: None},
-    readonly=False)
+    "dev_login is set)",
+    description="For the H5 build and local work where WeChat is not "
+    "available: the code is valid 5 minutes and 5 attempts. Off on a "
+    "real server (404).",
+    request='PhoneCodeRequest', responses={204: None}, readonly=False,
+    errors={'not_found': "The development login is off on this server."},
+    example={'request': {'phone': '13901760231'}})
 def dev_code(request, caller):
     LoginCode = Pool().get('instrument_service_api.login_code')
     if not dev_login_enabled():
         raise error(404, 'not_found', 'msg_not_found')
-    values = check_fields(body(request), {'phone': ('str', True)})
-    if not PHONE.match(values['phone']):
-        raise error(422, 'invalid_field', 'msg_invalid_fields',
-            fields={'phone': 'phone'}, names='phone')
+    values = {'phone': body(request)['phone'].strip()}
     code = '%06d' % secrets.randbelow(10 ** 6)
     with without_check_access():
         LoginCode.delete(LoginCode.search(
@@ -132,14 +146,21 @@ def dev_code(request, caller):
 
 @route('POST', '/auth/dev/login', auth=None, tag='auth',
     summary="Development login, step 2: log in with the phone and its code",
+    description="Answers a customer token, as POST /auth/wechat does; "
+    "the first login with a phone creates the customer.",
     request='PhoneLogin', responses={200: 'CustomerSession'},
-    readonly=False)
+    readonly=False,
+    errors={
+        'unauthorized': "Wrong, expired or used-up code: after 5 wrong "
+        "attempts the code is locked, ask for a new one.",
+        'not_found': "The development login is off on this server.",
+        },
+    example={'request': {'phone': '13901760231', 'code': '482913'}})
 def dev_login(request, caller):
     LoginCode = Pool().get('instrument_service_api.login_code')
     if not dev_login_enabled():
         raise error(404, 'not_found', 'msg_not_found')
-    values = check_fields(body(request), {
-            'phone': ('str', True), 'code': ('str', True)})
+    values = {k: v.strip() for k, v in body(request).items()}
     codes = LoginCode.search([
             ('phone', '=', values['phone']),
             ('expire', '>', dt.datetime.now())], limit=1)
@@ -163,15 +184,25 @@ def dev_login(request, caller):
 
 @route('POST', '/auth/login', auth=None, tag='auth',
     summary="Log an engineer in with the Tryton login and password",
+    description="Answers the token of a device session: it lasts while "
+    "the app is used (30 days without use end it), whatever network the "
+    "phone moves to; the back office lists it and can revoke it. Failed "
+    "logins are rate limited by Tryton.",
     request='EngineerLogin', responses={200: 'EngineerSession'},
-    readonly=False)
+    readonly=False,
+    errors={
+        'unauthorized': "Wrong login or password.",
+        'forbidden': "The account is not an engineer's.",
+        'rate_limited': "Too many failed logins: wait a moment.",
+        },
+    example={'request': {'login': 'zhangwei', 'password': '••••••••',
+            'device_name': '华为 Mate 60 / 工程师App 1.0'}})
 def engineer_login(request, caller):
     pool = Pool()
     User = pool.get('res.user')
-    Session = pool.get('ir.session')
+    DeviceSession = pool.get('instrument_service_api.device_session')
     Engineer = pool.get('instrument_service.engineer')
-    values = check_fields(body(request), {
-            'login': ('str', True), 'password': ('str_blank', True)})
+    values = dict(body(request), login=body(request)['login'].strip())
     # Tryton's own authentication: password check and rate limiting
     user_id = User.get_login(values['login'], {
             'password': values['password']})
@@ -183,14 +214,18 @@ def engineer_login(request, caller):
     employees = [e.id for e in user.employees]
     if not Engineer.search([('employee', 'in', employees)], limit=1):
         raise error(403, 'forbidden', 'msg_not_an_engineer')
-    with Transaction().set_user(user_id), without_check_access():
-        key = Session.new()
+    # A session of this device, not bound to its address (device.py)
+    with without_check_access():
+        secret = DeviceSession.open(user,
+            device_name=(values.get('device_name') or '').strip(),
+            user_agent=request.headers.get('User-Agent'),
+            ip_address=request.remote_addr)
     logger.info("engineer %s logged in from %s", values['login'],
         request.remote_addr)
     return {
-        'token': engineer_token(user_id, key),
+        'token': engineer_token(secret),
         'token_type': 'Bearer',
-        'expires_in': config.getint('session', 'timeout'),
+        'expires_in': int(DeviceSession.lifetime().total_seconds()),
         'engineer': {
             'id': user_id,
             'name': user.name,
@@ -201,8 +236,11 @@ def engineer_login(request, caller):
 
 
 @route('POST', '/auth/logout', auth='any', tag='auth',
-    summary="Revoke the token of the caller", request='Empty',
-    responses={204: None}, readonly=False)
+    summary="Revoke the token of the caller",
+    description="The token stops working at once (a customer's session, "
+    "or an engineer's device session).",
+    request='Empty', responses={204: None}, readonly=False,
+    example={'request': {}})
 def logout(request, caller):
     pool = Pool()
     if caller.kind == 'customer':
@@ -210,8 +248,6 @@ def logout(request, caller):
         with without_check_access():
             Session.remove(caller.token[2:])
     else:
-        Session = pool.get('ir.session')
-        _, _, key = caller.token.split('.', 2)
-        with without_check_access():
-            Session.remove(key)
+        DeviceSession = pool.get('instrument_service_api.device_session')
+        DeviceSession.end_secret(caller.token[2:])
     return None, 204

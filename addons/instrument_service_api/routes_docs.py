@@ -93,6 +93,9 @@ window.addEventListener('load', function () {{
 
 @route('GET', '/openapi.json', auth=None, tag='docs', raw=True,
     summary="This document: the OpenAPI 3.1 description of the API",
+    description="Generated from the operations' declarations and the "
+    "schemas that check their requests, with the evidence the workflows "
+    "of this server require now.",
     responses={200: 'OpenAPIDocument'})
 def openapi_document(request, caller):
     response = json_response(openapi.document())
@@ -102,12 +105,13 @@ def openapi_document(request, caller):
 
 @route('GET', '/docs', auth=None, tag='docs', raw=True,
     summary="The documentation page (Swagger UI, served locally)",
+    description="Reads /openapi.json; works without internet access.",
     responses={200: 'HTMLPage'})
 def docs_page(request, caller):
     if assets_folder() is None:
         raise error(503, 'not_configured', 'msg_docs_not_installed')
     page = PAGE.format(
-        title=html.escape(openapi.document()['info']['title']),
+        title=html.escape(openapi.TITLE),
         assets=PREFIX + '/docs/assets',
         document=PREFIX + '/openapi.json')
     response = Response(page, content_type='text/html; charset=utf-8')
@@ -119,8 +123,10 @@ def docs_page(request, caller):
 # a string converter (no slash can reach it) and only the names of ASSETS
 # are served. It needs no database.
 ROUTES.append(Route('GET', '/docs/assets/{name}', None,
-        "A file of the documentation page", 'docs', None,
-        {200: 'DocsAsset'}, False, [], []))
+        "A file of the documentation page", 'docs',
+        description="The style sheet, script and icons of /docs, from "
+        "swagger-ui-dist; no other name is served.",
+        responses={200: 'DocsAsset'}, errors={'not_found': None}))
 openapi.PATH_PARAMETERS['name'] = ("The file name", {
         'type': 'string', 'enum': sorted(ASSETS)})
 openapi.MEDIA_TYPES['DocsAsset'] = sorted(

@@ -3,46 +3,27 @@
 # copyright notices and license terms.
 "The engineer's operations: inbox, tasks, steps, notifications"
 import logging
-import os
-import threading
 import time
 
-from trytond import backend
-from trytond.bus import Bus, LongPollingBus
-from trytond.config import config
 from trytond.pool import Pool
 from trytond.transaction import without_check_access
 
-from . import availability, files
-from .api import (
-    Waiter, body, check_fields, error, int_arg, invalid_fields, page_args,
-    route)
+from . import files, longpoll
+from .actions import check_evidence
+from .api import Waiter, body, error, parse_datetime, query, route
 from .serialize import (
     file_view, notification_view, order_detail, order_page)
 
-# What an engineer may send with each action of a step
-STEP_FIELDS = {
-    'description': ('str', False),
-    'photos': ('ids', False),
-    'appointment': ('datetime', False),
-    'check_in': ('dict', False),
-    'amount': ('decimal', False),
-    'report': ('str', False),
-    }
-CHECK_IN_FIELDS = {
-    'time': ('datetime', True),
-    'latitude': ('number', True),
-    'longitude': ('number', True),
-    'accuracy': ('number', True),
-    'address': ('str', False),
-    }
-ENGINEER_ACTIONS = {
-    'visit_onsite', 'visit_remote', 'submit_assessment', 'submit_quote',
-    'submit_report', 'finish_remote'}
 logger = logging.getLogger(__name__)
 
-WAIT_DEFAULT, WAIT_MAX = 25, 60
 BUS_RECHECK = 5
+
+TASK_ERRORS = {
+    'step_not_allowed': "The order is not at a step where this can be "
+    "done: it moved on, waits for the customer, or was cancelled or "
+    "reassigned. Read the task again.",
+    'forbidden': None,
+    }
 
 
 def engineer_clause(caller):
@@ -80,23 +61,43 @@ def task(caller, order_id):
 
 @route('GET', '/engineer/inbox', auth='engineer', tag='engineer',
     summary="Orders offered to me, waiting for an answer",
+    description="The orders offered to the caller that nobody has "
+    "accepted yet, newest first: the type, the instruments, the region "
+    "(province, city, district), the requested time and the time by "
+    "which to answer. Nothing that identifies the customer is shown "
+    "before accepting. New offers also arrive as notifications "
+    "(GET /engineer/notifications/wait).",
     parameters=['page', 'page_size'], responses={200: 'InboxPage'})
 def inbox(request, caller):
-    page, size = page_args(request)
+    values = query(request)
     domain = [
         ('state', '=', 'submitted'),
         ('offers', 'where', [
                 ('engineer', 'in', list(caller.employees)),
                 ('state', '=', 'offered')]),
         ]
-    # No personal data before the engineer accepts: the area, not the
-    # customer's company
-    return order_page([(domain, None)], page, size, contact=False)
+    return order_page([(domain, None)], values['page'], values['page_size'],
+        contact=False)
 
 
 @route('POST', '/engineer/inbox/{order_id}/accept', auth='engineer',
     tag='engineer', summary="Accept an offered order; one engineer wins",
-    request='Empty', responses={200: 'OrderDetail'})
+    description="The first engineer to accept wins the order: it becomes "
+    "their task at step 1 (已接单), the customer is told and the other "
+    "engineers' offers are withdrawn. Another engineer's accept answers "
+    "409 already_taken; remove the offer. With an Idempotency-Key, a retry "
+    "after a lost answer answers the same.",
+    request='Empty', responses={200: 'OrderDetail'},
+    idempotency='optional',
+    errors={
+        'already_taken': "Another engineer accepted the order first: "
+        "remove it from the list, kindly.",
+        'at_capacity': None,
+        'step_not_allowed': "The order was cancelled or is no longer "
+        "waiting for an engineer.",
+        'forbidden': "The offer to the caller was withdrawn.",
+        },
+    example={'request': {}})
 def accept(request, caller, order_id):
     Order = Pool().get('instrument_service.order')
     order = offered_order(caller, order_id)
@@ -106,21 +107,31 @@ def accept(request, caller, order_id):
 
 @route('POST', '/engineer/inbox/{order_id}/decline', auth='engineer',
     tag='engineer', summary="Decline an offered order, with a reason",
-    request='Reason', responses={204: None})
+    description="The order leaves the caller's inbox; when every engineer "
+    "it was offered to has declined it, the dispatchers take it over. "
+    "With an Idempotency-Key, a retry answers the same.",
+    request='Reason', responses={204: None}, idempotency='optional',
+    errors={
+        'forbidden': "The order is not (or no longer) offered to the "
+        "caller.",
+        'invalid_evidence': None,
+        },
+    example={'request': {'reason': '本周在外地出差'}})
 def decline(request, caller, order_id):
     Order = Pool().get('instrument_service.order')
-    values = check_fields(body(request), {'reason': ('str', True)})
     order = offered_order(caller, order_id)
-    Order.decline([order], values['reason'])
+    Order.decline([order], body(request)['reason'].strip())
     return None, 204
 
 
 @route('GET', '/engineer/tasks', auth='engineer', tag='engineer',
     summary="My tasks: the ones in progress first, the next appointment "
     "first; then the finished and cancelled ones, newest first",
+    description="The orders the caller accepted or was assigned, a page "
+    "at a time; `state` narrows the list.",
     parameters=['page', 'page_size', 'state'], responses={200: 'OrderPage'})
 def tasks(request, caller):
-    page, size = page_args(request)
+    values = query(request)
     mine = engineer_clause(caller)
     # Two runs, each read in the order of an index: the open tasks are few
     # (an engineer's capacity), the history grows for ever
@@ -128,17 +139,20 @@ def tasks(request, caller):
         ({'in_progress'}, [('appointment', 'ASC NULLS LAST'), ('id', 'DESC')]),
         ({'done', 'cancelled'}, None),
         ]
-    state = request.args.get('state')
-    if state:
-        if state not in {'in_progress', 'done', 'cancelled'}:
-            raise invalid_fields({'state': 'in_progress, done, cancelled'})
-        runs = [({state}, order) for states, order in runs if state in states]
+    if values['state']:
+        runs = [({values['state']}, order) for states, order in runs
+            if values['state'] in states]
     return order_page([([mine, ('state', 'in', sorted(states))], order)
-            for states, order in runs], page, size)
+            for states, order in runs], values['page'], values['page_size'])
 
 
 @route('GET', '/engineer/tasks/{order_id}', auth='engineer',
     tag='engineer', summary="One of my tasks in full",
+    description="The order in full, as its customer sees it plus what the "
+    "engineer can do now: progress.actions lists the actions of the "
+    "current step with the fields each requires (from the workflow, "
+    "which administrators edit) and the operation that performs it; "
+    "build the step's form from it.",
     responses={200: 'OrderDetail'})
 def task_detail(request, caller, order_id):
     return order_detail(task(caller, order_id), 'engineer')
@@ -146,21 +160,21 @@ def task_detail(request, caller, order_id):
 
 @route('POST', '/engineer/tasks/{order_id}/files', auth='engineer',
     tag='engineer', multipart=True,
-    summary="Upload a photo for the next step of my task",
-    responses={201: 'File'})
-def task_photo(request, caller, order_id):
+    summary="Upload a photo or a document for a step of my task",
+    description="One file a request, in the multipart field `file`: a "
+    "photo (stored as JPEG) or a document (PDF, Word, Excel, for a quote "
+    "or a report). Then cite its id in the `photos` or `files` of the "
+    "step (POST .../steps). With an Idempotency-Key, a retry after a lost "
+    "answer gives the same file.",
+    responses={201: 'File'}, idempotency='optional',
+    errors={'forbidden': None, 'invalid_evidence': None})
+def task_file(request, caller, order_id):
     pool = Pool()
     Order = pool.get('instrument_service.order')
     Attachment = pool.get('ir.attachment')
     order = task(caller, order_id)
-    upload = request.files.get('file')
-    if upload is None:
-        raise error(422, 'invalid_field', 'msg_file_missing',
-            fields={'file': 'required'})
-    name, mimetype, data, thumbnail = files.prepare(
-        upload.filename, upload.read(files.UPLOAD_MAX_SIZE + 1),
-        images_only=True)
-    attachment_id, = Order.add_photo([order], name, data)
+    name, mimetype, data, thumbnail = files.read_upload(request)
+    attachment_id, = Order.add_upload([order], name, data)
     attachment = Attachment(attachment_id)
     attachment.mimetype = mimetype
     attachment.thumbnail = thumbnail
@@ -173,18 +187,38 @@ def task_photo(request, caller, order_id):
     tag='engineer',
     summary="Complete the current step: description, photos, quote, "
     "check-in or report as the step requires",
-    request='StepSubmission', responses={200: 'OrderDetail'})
+    description="Performs one action of progress.actions (visit_onsite, "
+    "visit_remote, submit_assessment, submit_quote, submit_report, "
+    "finish_remote) with the evidence its fields ask for; the order moves "
+    "to the next step at once and the customer sees it. The evidence each "
+    "action requires is the workflow's: a missing or refused piece "
+    "answers 422 invalid_evidence naming each field. With an "
+    "Idempotency-Key (an offline outbox), a retry after a lost answer "
+    "answers the same and records nothing twice.",
+    request='StepSubmission', responses={200: 'OrderDetail'},
+    idempotency='optional',
+    errors={**TASK_ERRORS, 'invalid_evidence': None},
+    example={'request': {
+            'action': 'submit_assessment',
+            'description': '泵密封圈老化导致压力波动，需更换密封圈',
+            'photos': [301, 302],
+            'check_in': {'time': '2025-05-29T10:05:00+08:00',
+                'latitude': 31.2019, 'longitude': 121.6005,
+                'accuracy': 15, 'address': '上海市浦东新区蔡伦路88号',
+                'coordinate_system': 'gcj02'}}})
 def submit_step(request, caller, order_id):
     Order = Pool().get('instrument_service.order')
     data = body(request)
-    values = check_fields(data, {'action': ('str', True), **STEP_FIELDS})
-    action = values.pop('action')
-    if action not in ENGINEER_ACTIONS:
-        raise invalid_fields({'action': ', '.join(sorted(ENGINEER_ACTIONS))})
-    if 'check_in' in values:
-        values['check_in'] = check_fields(values['check_in'],
-            CHECK_IN_FIELDS, prefix='check_in.')
     order = task(caller, order_id)
+    check_evidence(order, 'engineer', data['action'], data)
+    values = dict(data)
+    action = values.pop('action')
+    for key in ['appointment']:
+        if key in values:
+            values[key] = parse_datetime(values[key])
+    if 'check_in' in values:
+        values['check_in'] = dict(values['check_in'],
+            time=parse_datetime(values['check_in']['time']))
     Order.perform([order], action, values)
     return order_detail(Order(order.id), 'engineer')
 
@@ -193,13 +227,17 @@ def submit_step(request, caller, order_id):
 
 @route('GET', '/engineer/notifications', auth='engineer', tag='engineer',
     summary="My notifications, newest first",
+    description="What the caller was told: new offers, withdrawn offers, "
+    "the customer's answers, cancellations and reassignments, with the "
+    "order each is about.",
     parameters=['page', 'page_size', 'unread'],
     responses={200: 'NotificationPage'})
 def notifications(request, caller):
     Notification = Pool().get('res.notification')
-    page, size = page_args(request)
+    values = query(request)
+    page, size = values['page'], values['page_size']
     domain = [('user', '=', caller.user)]
-    if request.args.get('unread') in {'1', 'true'}:
+    if values['unread']:
         domain.append(('unread', '=', True))
     total = Notification.search_count(domain)
     records = Notification.search(domain, offset=(page - 1) * size,
@@ -219,6 +257,8 @@ def _unread(caller):
 
 @route('GET', '/engineer/notifications/unread-count', auth='engineer',
     tag='engineer', summary="How many notifications I have not read",
+    description="The badge of the messages tab: read it at start and "
+    "after marking a notification read.",
     responses={200: 'UnreadCount'})
 def unread_count(request, caller):
     return {'unread': _unread(caller)}
@@ -226,7 +266,10 @@ def unread_count(request, caller):
 
 @route('POST', '/engineer/notifications/{notification_id}/read',
     auth='engineer', tag='engineer', summary="Mark a notification read",
-    request='Empty', responses={200: 'UnreadCount'})
+    description="The notification stays in the list, read; answers the "
+    "count of those still unread (the badge).",
+    request='Empty', responses={200: 'UnreadCount'},
+    example={'request': {}})
 def mark_read(request, caller, notification_id):
     Notification = Pool().get('res.notification')
     records = Notification.search([
@@ -245,24 +288,16 @@ def _newer(caller, after):
     return [notification_view(n) for n in records]
 
 
-def _int_arg(request, name, default, low, high):
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    value = int_arg(raw)
-    if value is None or not low <= value <= high:
-        raise invalid_fields({name: 'int %s..%s' % (low, high)})
-    return value
-
-
 @route('GET', '/engineer/notifications/wait', auth='engineer',
     tag='engineer', parameters=['after', 'timeout'],
     summary="Long poll: answers as soon as a notification newer than "
     "`after` exists, or with an empty list after `timeout` seconds",
+    description="Keep one running while the app is open: new offers "
+    "arrive within a second. Call it again with the greatest id seen.",
     responses={200: 'NotificationWait'})
 def wait(request, caller):
-    after = _int_arg(request, 'after', 0, 0, 2 ** 62)
-    timeout = _int_arg(request, 'timeout', WAIT_DEFAULT, 0, WAIT_MAX)
+    values = query(request)
+    after, timeout = values['after'], values['timeout']
     items = _newer(caller, after)
     if items or not timeout:
         return {'items': items, 'unread': _unread(caller)}
@@ -283,15 +318,12 @@ class WaitFor(Waiter):
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
             return
-        if backend.name == 'postgresql':
-            # Woken by the NOTIFY of a new notification; look again in the
-            # database every few seconds anyway, for a message sent
-            # between the last look and the subscription
-            bus_wait(database, ['notification:%s' % self.caller.user],
-                min(remaining, BUS_RECHECK))
-        else:
-            # SQLite has no channel: look again every second
-            time.sleep(min(1, remaining))
+        # Woken by the NOTIFY of a new notification (on SQLite, which has
+        # none, after a second); look again in the database every few
+        # seconds anyway, for a message sent between the last look and the
+        # subscription
+        longpoll.wait(database, ['notification:%s' % self.caller.user],
+            min(remaining, BUS_RECHECK))
 
     def poll(self):
         items = _newer(self.caller, self.after)
@@ -299,61 +331,3 @@ class WaitFor(Waiter):
             return {'items': items, 'unread': _unread(self.caller)}
         return self
 
-
-def _listen(database):
-    """Tryton's bus listener; when its connection is lost (a restart of the
-    database), it ends: wake the long polls waiting on it, to look in the
-    database now (and answer 503 while it is out of reach), and log one
-    line instead of a traceback. The next long poll starts a new one."""
-    with Bus._queues_lock[os.getpid()]:
-        queue = Bus._queues[os.getpid(), database]
-    try:
-        Bus._listen(database)
-    except Exception as e:
-        if not availability.unavailable(e):
-            raise
-        logger.warning("bus listener on '%s' stopped: %s", database,
-            availability.first_line(e))
-        with Bus._queues_lock[os.getpid()]:
-            events = [event for events in queue['events'].values()
-                for event in events]
-        for event in events:
-            event.set()
-
-
-def bus_wait(database, channels, timeout):
-    """Wait at most timeout seconds for a message of Tryton's bus on one of
-    channels.
-
-    Bus.subscribe waits [bus] long_polling_timeout (5 minutes by default),
-    longer than a mobile client waits for an answer: this registers on the
-    same listener as subscribe does, with a timeout of its own."""
-    if not (isinstance(Bus, type) and issubclass(Bus, LongPollingBus)):
-        time.sleep(min(1, timeout))
-        return
-    pid = os.getpid()
-    key = pid, database
-    event = threading.Event()
-    with Bus._queues_lock[pid]:
-        Bus._queues[key]['timeout'] = (
-            time.time() + config.getint('database', 'timeout'))
-        listener = Bus._queues[key].get('listener')
-        # A listener that could not connect (the database was restarting)
-        # ends without removing itself: start another one
-        if not listener or not listener.is_alive():
-            listener = threading.Thread(
-                target=_listen, args=(database,), daemon=True)
-            Bus._queues[key]['listener'] = listener
-            listener.start()
-        for channel in channels:
-            Bus._queues[key]['events'][channel].append(event)
-    try:
-        event.wait(timeout)
-    finally:
-        with Bus._queues_lock[pid]:
-            events = Bus._queues[key]['events']
-            for channel in channels:
-                if event in events.get(channel, []):
-                    events[channel].remove(event)
-                if channel in events and not events[channel]:
-                    del events[channel]

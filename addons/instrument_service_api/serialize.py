@@ -16,9 +16,11 @@ from trytond.pool import Pool
 from trytond.tools import grouped_slice, reduce_ids
 from trytond.transaction import Transaction
 
-from trytond.modules.instrument_service.view import labels
+from trytond.modules.instrument_service import region
+from trytond.modules.instrument_service.view import engineer_name, labels
 from trytond.modules.instrument_service.workflow import render
 
+from . import actions
 from .api import PREFIX
 
 LINE_FIELDS = [
@@ -30,8 +32,9 @@ SUMMARY_LINE_FIELDS = ['instrument_name', 'brand', 'model', 'quantity']
 
 def file_views(where):
     """The views of the attachments that match where (a condition on the
-    ir.attachment table), newest first as ir.attachment orders them, with
-    their resource: [(resource, view)]"""
+    ir.attachment table), in the order they were attached in (the one the
+    person who attached them chose), with their resource:
+    [(resource, view)]"""
     Attachment = Pool().get('ir.attachment')
     table = Attachment.__table__()
     transaction = Transaction()
@@ -43,7 +46,7 @@ def file_views(where):
     cursor.execute(*table.select(table.resource, table.id, table.name,
             table.mimetype, table.file_id, table.thumbnail_id,
             where=where(table),
-            order_by=[table.create_date.desc, table.id.desc]))
+            order_by=[table.sequence.asc.nulls_last, table.id.asc]))
     result = []
     for resource, id_, name, mimetype, file_id, thumbnail_id in \
             cursor.fetchall():
@@ -115,14 +118,16 @@ def _lines(order_ids, names):
 
 def order_summaries(order_ids, contact=True, line_fields=None):
     """The summaries of the orders as the lists show them, in the order of
-    order_ids; with contact, the customer's company, else the area (the
-    city part of the address, for an engineer who has not accepted).
-    With line_fields, the lines of each order with those fields too, under
-    the key '_lines', as (id, values) pairs."""
+    order_ids; without contact, as an engineer who has not accepted them
+    sees them: nothing that identifies the customer (SUMMARY_PROPERTIES of
+    schemas and the region of the address). With line_fields, the lines of
+    each order with those fields too, under the key '_lines', as (id,
+    values) pairs."""
     pool = Pool()
     Order = pool.get('instrument_service.order')
     Employee = pool.get('company.employee')
     Party = pool.get('party.party')
+    Configuration = pool.get('instrument_service.configuration')
     order = Order.__table__()
     employee = Employee.__table__()
     party = Party.__table__()
@@ -136,42 +141,69 @@ def order_summaries(order_ids, contact=True, line_fields=None):
                 order.state, order.workflow, order.step, order.submitted_at,
                 order.appointment, party.name, party.code,
                 order.contact_company, order.contact_address,
+                order.province, order.city, order.offered_at,
+                order.escalated_at,
                 where=reduce_ids(order.id, sub_ids)))
         for row in cursor:
             rows[row[0]] = row
     steps = _step_names({r[5] for r in rows.values() if r[5]})
-    lines = _lines(list(rows), line_fields or SUMMARY_LINE_FIELDS)
+    names = line_fields or SUMMARY_LINE_FIELDS
+    if not contact:
+        names = list(dict.fromkeys(names + ['appointment_time']))
+    lines = _lines(list(rows), names)
     types, states = labels(Order, 'type'), labels(Order, 'state')
+    delay = None if contact else Configuration(1).escalation_delay
     result = []
     for order_id in order_ids:
         (_, number, name, type_, state, _, step, submitted_at, appointment,
-            party_name, party_code, company, address) = rows[order_id]
+            party_name, party_code, company, address, province, city,
+            offered_at, escalated_at) = rows[order_id]
+        instruments = [{f: line[f] for f in SUMMARY_LINE_FIELDS}
+            for _, line in lines[order_id]]
         view = {
             'id': order_id,
             'number': number,
-            'name': name,
             'type': type_,
             'type_name': types.get(type_, type_),
             'state': state,
             'state_name': states.get(state, state),
-            'step': ({'code': steps[step][0], 'name': steps[step][1]}
-                if step in steps else None),
             'submitted_at': submitted_at,
-            'appointment': appointment,
-            # As Employee.rec_name gives it (the party's)
-            'engineer': (party_name or '[%s]' % party_code
-                if (party_name or party_code) else None),
-            'instruments': [{f: line[f] for f in SUMMARY_LINE_FIELDS}
-                for _, line in lines[order_id]],
+            'instruments': instruments,
             }
         if line_fields:
             view['_lines'] = lines[order_id]
         if contact:
-            view['company'] = company
+            view.update({
+                    'name': name,
+                    'step': ({'code': steps[step][0], 'name': steps[step][1]}
+                        if step in steps else None),
+                    'appointment': appointment,
+                    'engineer': engineer_name(party_name, party_code),
+                    'company': company,
+                    })
         else:
-            view['area'] = (address or '').strip().split(' ')[0][:20] or None
+            view.update({
+                    'title': title(view['type_name'], instruments),
+                    'province': province,
+                    'city': city,
+                    'district': region.district(address),
+                    'requested_time': min((line['appointment_time']
+                            for _, line in lines[order_id]
+                            if line.get('appointment_time')), default=None),
+                    'answer_by': escalated_at or (
+                        offered_at + delay if offered_at and delay
+                        else None),
+                    })
         result.append(view)
     return result
+
+
+def title(type_name, instruments):
+    "The type and the first instrument of an order: no customer data"
+    first = ' '.join(filter(None, [instruments[0][f]
+                for f in ['instrument_name', 'brand', 'model']])
+        ) if instruments else ''
+    return ' · '.join(filter(None, [type_name, first]))
 
 
 def order_detail(order, role):
@@ -192,40 +224,59 @@ def order_detail(order, role):
         }
     view['visit_mode'] = order.visit_mode
     progress = order.progress_view()
-    records = [r for s in progress['steps'] for r in s['records']]
-    # The files of the lines and the photos of the records at once
+    # The evidence of the records, quotes and reports: lists of files
+    evidence = [value for item in _dicts(progress)
+        for key, value in item.items() if key in {'photos', 'files'}]
+    # The files of the lines and of the order, and those of the evidence,
+    # at once
     resources = ['%s,%s' % (Line.__name__, i) for i, _ in lines]
-    photo_ids = [p['id'] for r in records for p in r['photos']]
+    order_resource = str(order)
+    cited = [f['id'] for files in evidence for f in files]
     by_resource, by_id = {}, {}
     for resource, file_ in file_views(lambda t: t.resource.in_(
-                resources or [None]) | t.id.in_(photo_ids or [None])):
+                resources or [None])
+            | ((t.resource == order_resource) & (t.service_use == 'order'))
+            | t.id.in_(cited or [None])):
         by_resource.setdefault(resource, []).append(file_)
         by_id[file_['id']] = file_
     view['lines'] = [{**line, 'files': by_resource.get(resource, [])}
         for resource, (_, line) in zip(resources, lines)]
+    view['files'] = by_resource.get(order_resource, [])
     for step in progress['steps']:
         step.pop('id', None)
-    for record in records:
-        record['photos'] = [by_id[p['id']] for p in record['photos']]
-    view['progress'] = {
-        'current_step': progress['current_step'],
-        'hint': progress['hint'],
-        'steps': progress['steps'],
-        'actions': [a for a in progress['actions'] if a['actor'] == role],
-        'quote': progress['quote'],
-        'report': progress['report'],
-        'rating': progress['rating'],
-        }
+    for files in evidence:
+        files[:] = [by_id[f['id']] for f in files]
+    can_cancel = False
     if role == 'customer':
         step = None
         if order.step and order.workflow:
             step = next((s for s in Workflow.definition(
                         order.workflow.id)['steps']
                     if s['id'] == order.step.id), None)
-        view['can_cancel'] = bool(
+        can_cancel = view['can_cancel'] = bool(
             order.state in {'submitted', 'in_progress'}
             and (not step or step['customer_can_cancel']))
+    view['progress'] = {
+        'current_step': progress['current_step'],
+        'hint': progress['hint'],
+        'steps': progress['steps'],
+        'actions': actions.views(order.id, role, progress['actions'],
+            can_cancel),
+        **{key: progress[key] for key in ['quote', 'quote_status', 'quotes',
+                'report', 'report_status', 'reports', 'rating']},
+        }
     return view
+
+
+def _dicts(value):
+    "The dictionaries of a JSON-like value, nested ones included"
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _dicts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _dicts(item)
 
 
 def order_page(runs, page, size, contact=True):

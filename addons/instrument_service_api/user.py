@@ -1,9 +1,17 @@
 # This file is part of the instrument_service_api module.
 # The COPYRIGHT file at the top level of this repository contains the full
 # copyright notices and license terms.
+import datetime as dt
+
+from werkzeug.wrappers import Response
+
+from trytond import config
 from trytond.model import Index, ModelSQL, Unique, fields
 from trytond.pool import PoolMeta
 from trytond.pyson import Eval
+from trytond.transaction import without_check_access
+
+from trytond.modules.instrument_service import clock
 
 CONTACT_FIELDS = ['name', 'company', 'department', 'position', 'phone',
     'address', 'email']
@@ -46,16 +54,21 @@ class WebUser(metaclass=PoolMeta):
 
 
 class IdempotencyKey(ModelSQL):
-    """The order a customer's submission created, by its Idempotency-Key, so
-    that a retried submission returns that order instead of a second one"""
+    """The first answer to a write its client may retry (an order, an
+    engineer's accept, decline, step or photo), by the caller and the
+    Idempotency-Key of the request: a retry with the same key answers it
+    again instead of doing the write twice"""
     __name__ = 'instrument_service_api.idempotency_key'
 
     web_user = fields.Many2One(
-        'web.user', "Customer", required=True, ondelete='CASCADE')
+        'web.user', "Customer", ondelete='CASCADE')
+    user = fields.Many2One('res.user', "User", ondelete='CASCADE')
     key = fields.Char("Key", required=True, strip=False)
     fingerprint = fields.Char("Request Fingerprint", required=True)
     order = fields.Many2One(
         'instrument_service.order', "Order", ondelete='CASCADE')
+    status = fields.Integer("Status")
+    response = fields.Text("Response")
 
     @classmethod
     def __setup__(cls):
@@ -64,7 +77,46 @@ class IdempotencyKey(ModelSQL):
         cls._sql_constraints += [
             ('web_user_key_unique', Unique(t, t.web_user, t.key),
                 'instrument_service_api.msg_idempotency_key_unique'),
+            ('user_key_unique', Unique(t, t.user, t.key),
+                'instrument_service_api.msg_idempotency_key_unique'),
             ]
+        cls._sql_indexes.add(Index(t, (t.create_date, Index.Range())))
+
+    def store(self, spec, result):
+        """Keep result, the answer of the operation spec: (body, status) or
+        body"""
+        from .api import json_response
+        body, status = result if isinstance(result, tuple) else (result, 200)
+        response = json_response(body, status)
+        self.status = int(status)
+        self.response = response.get_data(as_text=True)
+        if isinstance(body, dict) and 'OrderDetail' in (
+                spec.responses or {}).values():
+            self.order = body.get('id')
+        with without_check_access():
+            self.save()
+        return response
+
+    @classmethod
+    def remove_old(cls):
+        """Scheduled: forget the answers kept longer than
+        [instrument_service_api] idempotency_retention days (30): a client
+        retries within minutes, an offline outbox within days"""
+        days = config.getfloat('instrument_service_api',
+            'idempotency_retention', default=30)
+        with without_check_access():
+            cls.delete(cls.search([
+                        ('create_date', '<',
+                            clock.now() - dt.timedelta(days=days)),
+                        ]))
+
+    def replay(self):
+        "The answer kept, marked as a replay"
+        from .api import REPLAYED
+        response = Response(self.response or None, status=self.status,
+            content_type='application/json; charset=utf-8')
+        response.headers[REPLAYED] = 'true'
+        return response
 
 
 class LoginCode(ModelSQL):

@@ -16,7 +16,7 @@ from trytond.modules.company.tests import (
     create_company, create_employee, set_company)
 from trytond.modules.instrument_service import region
 from trytond.modules.instrument_service.exceptions import (
-    StepNotAllowedError, WrongActorError)
+    AtCapacityError, StepNotAllowedError, WrongActorError)
 from trytond.modules.instrument_service.tests.tools import create_group_user
 from trytond.pool import Pool
 from trytond.tests.test_tryton import (
@@ -270,6 +270,51 @@ class DispatchTestCase(TestCase):
             ('in_progress', 'accepted', world.li.employee))
         self.assertEqual(order.accept_met, T0 + minutes(5))
         self.assertEqual(order.sla_milestone, 'contact')
+
+    @with_transaction()
+    def test_one_way_to_an_engineer(self):
+        """Accepting, assigning and reassigning give an order its engineer
+        the same way (Order.take): the engineer's capacity holds for all
+        three (test_module tests the accept), but a dispatcher may go
+        beyond it, explicitly"""
+        pool = Pool()
+        Order = pool.get('instrument_service.order')
+        world = self._world()
+        world.li.profile.max_open_tasks = 1
+        world.li.profile.save()
+        first = self._submitted(world)
+        with self._as(world.dispatcher, world):
+            Order.do_assign([first.id], world.li.employee)
+        second = self._submitted(world)
+        with self._as(world.dispatcher, world), \
+                self.assertRaises(AtCapacityError):
+            Order.do_assign([second.id], world.li.employee)
+        with self._as(world.dispatcher, world):
+            Order.do_assign([second.id], world.zhang.employee)
+        with self._as(world.dispatcher, world), \
+                self.assertRaises(AtCapacityError):
+            Order.do_reassign([second.id], world.li.employee, "")
+        # Beyond capacity, said explicitly: the offers follow
+        with self._as(world.dispatcher, world):
+            Order.do_reassign([second.id], world.li.employee, "",
+                override_capacity=True)
+        second = Order(second.id)
+        self.assertEqual((second.engineer, second.state, second.step.code),
+            (world.li.employee, 'in_progress', 'accepted'))
+        self.assertEqual(
+            sorted((o.engineer.id, o.state) for o in second.offers),
+            sorted([(world.zhang.employee.id, 'withdrawn'),
+                    (world.li.employee.id, 'accepted')]))
+        third = self._submitted(world)
+        with self._as(world.dispatcher, world):
+            Order.do_assign([third.id], world.li.employee,
+                override_capacity=True)
+        third = Order(third.id)
+        self.assertEqual((third.engineer, third.state, third.step.code),
+            (world.li.employee, 'in_progress', 'accepted'))
+        record, = [r for r in third.progress if r.action == 'assign']
+        self.assertEqual((record.transition.action, record.to_step.code),
+            ('accept', 'accepted'))
 
     @with_transaction()
     def test_reoffer_restarts_escalation_clock(self):

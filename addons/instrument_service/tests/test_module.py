@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
+from unittest.mock import patch
 
 from lxml import etree
 
@@ -23,6 +24,7 @@ from trytond.pool import Pool
 from trytond.tests.test_tryton import ModuleTestCase, with_transaction
 from trytond.transaction import Transaction, check_access
 
+CLOCK = 'trytond.modules.instrument_service.clock.now'
 PDF = b'%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n'
 
 
@@ -166,6 +168,32 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
             {world.zhang.employee, world.li.employee})
         # Both orders of the company share one party
         self.assertEqual(first.party, second.party)
+
+    @with_transaction()
+    def test_task_id_has_the_company_date(self):
+        "The task ID carries the date of the submission in the company"
+        world = self._world()
+
+        def submitted_at(utc):
+            with patch(CLOCK, return_value=utc):
+                order = self._submitted(world)
+            self.assertEqual(order.submitted_at, utc)
+            return order.number[2:8]
+
+        # 07:43:56 on the 5th in Shanghai, the default timezone
+        self.assertIsNone(world.company.timezone)
+        self.assertEqual(
+            submitted_at(dt.datetime(2026, 12, 4, 23, 43, 56)), '261205')
+        self.assertEqual(
+            submitted_at(dt.datetime(2026, 12, 4, 15, 59, 59)), '261204')
+        # Past midnight in Shanghai, at the end of a month and of a year
+        self.assertEqual(
+            submitted_at(dt.datetime(2026, 12, 31, 16, 0)), '270101')
+        # The company's own timezone wins: still the 4th in New York
+        world.company.timezone = 'America/New_York'
+        world.company.save()
+        self.assertEqual(
+            submitted_at(dt.datetime(2026, 12, 5, 3, 0)), '261204')
 
     @with_transaction()
     def test_submit_refuses_incomplete_orders(self):
@@ -363,12 +391,17 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
     def test_visit_needs_appointment_after_submission(self):
         world = self._world()
         order = self._advance(world, self._submitted(world), 'accepted')
-        for values in [{}, {'appointment': "2030-01-01"},
-                {'appointment': order.submitted_at - dt.timedelta(hours=1)}]:
+        for values, fields in [
+                ({}, {'appointment': 'required'}),
+                ({'appointment': "2030-01-01"}, {'appointment': 'type'}),
+                ({'appointment': order.submitted_at - dt.timedelta(hours=1)},
+                    {'appointment': 'minimum'})]:
             with self.subTest(values=values):
-                with self.assertRaises(MissingEvidenceError):
+                with self.assertRaises(MissingEvidenceError) as refused:
                     self._perform(world.zhang, world, order, 'visit_onsite',
                         values)
+                # The refusal names the field it is about
+                self.assertEqual(refused.exception.fields, fields)
         self.assertEqual(order.step.code, 'accepted')
 
     @with_transaction()
@@ -380,30 +413,43 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
         good = self._photo(zhang, world, order)
         foreign = self._photo(zhang, world, other)
         cases = [
-            {'photos': [good], 'check_in': self._check_in()},
-            {'description': "  ", 'photos': [good],
-                'check_in': self._check_in()},
-            {'description': "x", 'check_in': self._check_in()},
-            {'description': "x", 'photos': [foreign],
-                'check_in': self._check_in()},
-            {'description': "x", 'photos': "1", 'check_in': self._check_in()},
-            {'description': "x", 'photos': [good]},
-            {'description': "x", 'photos': [good],
-                'check_in': self._check_in(latitude=91)},
-            {'description': "x", 'photos': [good],
-                'check_in': self._check_in(longitude="east")},
-            {'description': "x", 'photos': [good],
-                'check_in': self._check_in(accuracy=-1)},
-            {'description': "x", 'photos': [good],
-                'check_in': self._check_in(time="now")},
-            {'description': 42, 'photos': [good],
-                'check_in': self._check_in()},
+            ({'photos': [good], 'check_in': self._check_in()},
+                {'description': 'required'}),
+            ({'description': "  ", 'photos': [good],
+                    'check_in': self._check_in()},
+                {'description': 'required'}),
+            ({'description': "x", 'check_in': self._check_in()},
+                {'photos': 'min_items'}),
+            ({'description': "x", 'photos': [foreign],
+                    'check_in': self._check_in()},
+                {'photos': 'not_found'}),
+            ({'description': "x", 'photos': "1",
+                    'check_in': self._check_in()},
+                {'photos': 'type'}),
+            ({'description': "x", 'photos': [good]},
+                {'check_in': 'required'}),
+            ({'description': "x", 'photos': [good],
+                    'check_in': self._check_in(latitude=91)},
+                {'check_in.latitude': 'maximum'}),
+            ({'description': "x", 'photos': [good],
+                    'check_in': self._check_in(longitude="east")},
+                {'check_in.longitude': 'type'}),
+            ({'description': "x", 'photos': [good],
+                    'check_in': self._check_in(accuracy=-1)},
+                {'check_in.accuracy': 'maximum'}),
+            ({'description': "x", 'photos': [good],
+                    'check_in': self._check_in(time="now")},
+                {'check_in.time': 'type'}),
+            ({'description': 42, 'photos': [good],
+                    'check_in': self._check_in()},
+                {'description': 'type'}),
             ]
-        for values in cases:
+        for values, fields in cases:
             with self.subTest(values=values):
-                with self.assertRaises(MissingEvidenceError):
+                with self.assertRaises(MissingEvidenceError) as refused:
                     self._perform(zhang, world, order, 'submit_assessment',
                         values)
+                self.assertEqual(refused.exception.fields, fields)
         self.assertEqual(order.step.code, 'visit')
         # submit, offer, accept, withdraw (of the other offer), visit
         self.assertEqual(len(order.progress), 5)
@@ -499,9 +545,13 @@ class InstrumentServiceTestCase(CompanyTestMixin, ModuleTestCase):
                 {'attitude': True, 'quality': 5, 'overall': 5},
                 {'attitude': "5", 'quality': 5, 'overall': 5}]:
             with self.subTest(ratings=ratings):
-                with self.assertRaises(MissingEvidenceError):
+                with self.assertRaises(MissingEvidenceError) as refused:
                     self._customer_perform(world.session, order, 'rate',
                         {'ratings': ratings})
+                # A rating of 6 stars names its field, as every refusal
+                self.assertEqual(len(refused.exception.fields), 1)
+                self.assertIn(list(refused.exception.fields)[0],
+                    {'attitude', 'quality', 'overall'})
         self.assertEqual(order.step.code, 'rating')
         self.assertIsNone(order.rating_overall)
         self._customer_perform(world.session, order, 'rate',

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import unittest
 import time
 import urllib.error
 import urllib.request
@@ -299,6 +300,10 @@ class WeChatStub:
             'msgid': 1000 + len(self.messages)}
 
 
+class BackOfficeError(AssertionError):
+    "The error a JSON-RPC call of the back office answered"
+
+
 class APIServer:
     "A trytond process serving a fresh database with the API"
 
@@ -335,8 +340,10 @@ class APIServer:
             # Tryton's default is 300: the API's long poll keeps to its own
             # timeout, whatever this one is
             'bus': {'long_polling_timeout': '120'},
+            # An error code an operation does not document answers 500
             'instrument_service_api': {
-                'database': self.database, 'dev_login': 'True'},
+                'database': self.database, 'dev_login': 'True',
+                'strict_errors': 'True'},
             'wechat': {
                 'appid': APPID, 'secret': self.secret,
                 'base_url': self.wechat.url},
@@ -526,9 +533,11 @@ class APIServer:
         return self.call('POST', path, raw=payload, token=token,
             content_type=content_type)
 
-    def back_office(self, method, *params, language='zh_CN'):
-        """Call method over Tryton's JSON-RPC as admin, like the back
-        office (sao) of this server does; return its result"""
+    def back_office(self, method, *params, language='zh_CN', login='admin'):
+        """Call method over Tryton's JSON-RPC as admin, or as the person of
+        people with this login (the dispatcher, an engineer), like the back
+        office (sao) of this server does; return its result, or raise
+        BackOfficeError with the error answered"""
         base = 'http://127.0.0.1:%s/%s/rpc/' % (self.port, self.database)
 
         def post(data, session=None):
@@ -539,18 +548,26 @@ class APIServer:
                 data=json.dumps(data).encode(), headers=headers)
             with urllib.request.urlopen(request, timeout=60) as response:
                 answer = json.loads(response.read())
-            assert 'error' not in answer, answer
+            if 'error' in answer:
+                raise BackOfficeError(answer['error'])
             return answer['result']
-        if not getattr(self, '_admin_session', None):
-            with open(os.path.join(self.directory, 'admin-password')) as fp:
-                password = fp.read()
+        sessions = self.__dict__.setdefault('_back_office_sessions', {})
+        if login not in sessions:
+            if login == 'admin':
+                with open(os.path.join(
+                            self.directory, 'admin-password')) as fp:
+                    password = fp.read()
+            else:
+                password, = [p['password'] for p in [
+                        self.people['dispatcher'], *self.people['engineers']]
+                    if p['login'] == login]
             user_id, key = post({'id': 1, 'method': 'common.db.login',
-                    'params': ['admin', {'password': password}, language]})[:2]
-            self._admin_session = base64.b64encode(
-                ('admin:%s:%s' % (user_id, key)).encode()).decode()
+                    'params': [login, {'password': password}, language]})[:2]
+            sessions[login] = base64.b64encode(
+                ('%s:%s:%s' % (login, user_id, key)).encode()).decode()
         return post({'id': 1, 'method': method,
                 'params': [*params, {'language': language}]},
-            self._admin_session)
+            sessions[login])
 
     # ---- logging in --------------------------------------------------------
 
@@ -569,6 +586,42 @@ class APIServer:
                 'login': person['login'], 'password': person['password']})
         assert status == 200, (status, body)
         return body['token']
+
+
+class ServerTestCase(unittest.TestCase):
+    """Tests that share one API server, started for the class with
+    server_options (APIServer's arguments); what they share besides is made
+    once by build(). The server must log no exception: never a 500."""
+    server_options = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = APIServer(**cls.server_options).start()
+        try:
+            cls.build()
+        except Exception:
+            cls.server.stop()
+            raise
+
+    @classmethod
+    def build(cls):
+        "Make what the tests of the class share"
+
+    @classmethod
+    def tearDownClass(cls):
+        log = cls.server.server_log()
+        cls.server.stop()
+        super().tearDownClass()
+        assert 'Traceback' not in log, log[
+            max(log.index('Traceback') - 500, 0):][:5000]
+
+    def call(self, method, path, data=None, token=None, status=200,
+            **kwargs):
+        "Send a request that must answer status; return its body"
+        got, body = self.server.call(method, path, data, token, **kwargs)
+        self.assertEqual(got, status, (method, path, body))
+        return body
 
 
 # ---- test media ----------------------------------------------------------

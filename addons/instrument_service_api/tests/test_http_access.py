@@ -13,7 +13,7 @@ import uuid
 
 from trytond.modules.instrument_service_api.api import ROUTES
 
-from .server import APIServer, image, pdf
+from .server import ServerTestCase, image, pdf
 
 CONTACT = {
     'name': '王秘密', 'company': '甲方仪器有限公司', 'department': '设备科',
@@ -50,25 +50,12 @@ def body_for(method, path):
     return None
 
 
-class AccessTestCase(unittest.TestCase):
+class AccessTestCase(ServerTestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        # Engineer NEVER takes training only: the victim's orders are never
-        # offered to them
-        cls.server = APIServer(engineers=3,
-            engineer_types={NEVER: ['training']}).start()
-        try:
-            cls.build()
-        except Exception:
-            cls.server.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        log = cls.server.server_log()
-        cls.server.stop()
-        assert 'Traceback' not in log, log[log.index('Traceback'):][:3000]
+    # Engineer NEVER takes training only: the victim's orders are never
+    # offered to them
+    server_options = {'engineers': 3,
+        'engineer_types': {NEVER: ['training']}}
 
     # ---- the victim's world ----------------------------------------------
 

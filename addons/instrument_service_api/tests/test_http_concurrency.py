@@ -3,6 +3,7 @@
 # copyright notices and license terms.
 """Twenty engineers accept the same order at the same moment: one wins, the
 others are told it is already taken, and nothing is half-written."""
+import json
 import threading
 import unittest
 import uuid
@@ -232,16 +233,21 @@ class ConcurrencyTestCase(unittest.TestCase):
 
         def run(index):
             barrier.wait()
-            answers[index] = server.call('POST', '/orders', data, customer,
-                headers={'Idempotency-Key': key})
+            status, headers, content = server.request('POST', '/orders',
+                data, customer, headers={'Idempotency-Key': key})
+            answers[index] = (status, json.loads(content),
+                headers.get('Idempotent-Replayed'))
         threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(180)
-        statuses = sorted(status for status, _ in answers)
-        self.assertEqual(statuses, [200] * 7 + [201],
-            [(s, b.get('error')) for s, b in answers])
+        # Every retry answers what the first answered, marked as a replay
+        self.assertEqual([status for status, _, _ in answers], [201] * 8,
+            [(s, b.get('error')) for s, b, _ in answers])
+        self.assertEqual(sorted(str(replayed) for _, _, replayed in answers),
+            ['None'] + ['true'] * 7)
+        answers = [(status, body) for status, body, _ in answers]
         self.assertEqual(len({body['id'] for _, body in answers}), 1)
         self.assertEqual(len({body['number'] for _, body in answers}), 1)
         _, mine = server.call('GET', '/orders', token=customer)

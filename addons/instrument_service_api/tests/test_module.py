@@ -29,5 +29,23 @@ class InstrumentServiceApiTestCase(ModuleTestCase):
         # A conflict to retry, not a lost database (503)
         self.assertFalse(availability.unavailable(raised.exception))
 
+    @with_transaction()
+    def test_old_idempotency_keys_removed(self):
+        "The answers of retried writes are kept 30 days"
+        import datetime as dt
+        pool = Pool()
+        WebUser = pool.get('web.user')
+        Key = pool.get('instrument_service_api.idempotency_key')
+        customer = WebUser(wechat_openid='o-keys')
+        customer.save()
+        Key.create([{'web_user': customer.id, 'key': 'k', 'fingerprint': 'f',
+                    'status': 201, 'response': '{}'}])
+        now = dt.datetime.now()
+        for days, left in [(29, 1), (31, 0)]:
+            with patch('trytond.modules.instrument_service.clock.now',
+                    return_value=now + dt.timedelta(days=days)):
+                Key.remove_old()
+            self.assertEqual(Key.search_count([]), left, days)
+
 
 del ModuleTestCase

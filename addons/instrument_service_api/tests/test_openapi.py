@@ -8,6 +8,7 @@ gives for that operation), and the documentation page served locally."""
 import copy
 import datetime as dt
 import json
+import os
 import re
 import time
 import unittest
@@ -20,7 +21,8 @@ from referencing.jsonschema import DRAFT202012
 
 from trytond.wsgi import app
 
-from trytond.modules.instrument_service_api import api, openapi, schemas
+from trytond.modules.instrument_service_api import (
+    api, errors, openapi, schemas)
 
 from .server import APIServer, image, multipart
 
@@ -115,8 +117,7 @@ class DocumentTestCase(unittest.TestCase):
             api_rules() - documented_operations(partial))
         with self.assertRaises(ValueError):
             openapi.build(api.ROUTES + [api.Route('GET', '/x', None, 'x',
-                        'docs', None, {200: 'NoSuchSchema'}, False, [],
-                        [])])
+                        'docs', responses={200: 'NoSuchSchema'})])
 
     def test_operations_follow_the_declarations(self):
         "Callers, bodies, parameters and errors of each operation"
@@ -153,9 +154,11 @@ class DocumentTestCase(unittest.TestCase):
                             parameters[name]['schema']['type'], 'integer')
                 for name in spec.parameters:
                     self.assertEqual(parameters[name]['in'], 'query')
-                for name in spec.headers:
-                    self.assertEqual(parameters[name]['in'], 'header')
-                    self.assertTrue(parameters[name]['required'])
+                if spec.idempotency:
+                    key = parameters['Idempotency-Key']
+                    self.assertEqual(key['in'], 'header')
+                    self.assertEqual(key['required'],
+                        spec.idempotency == 'required')
                 for status in responses:
                     if int(status) >= 400:
                         schema = responses[status]['content'][
@@ -179,6 +182,85 @@ class DocumentTestCase(unittest.TestCase):
                 'requestBody']['content']['application/json']['schema'],
             schemas.ref('OrderSubmission'))
 
+    def test_every_operation_is_described(self):
+        """What it does, when, what next; its example fits its schema; its
+        error codes are exactly those its declaration can answer"""
+        registry = Registry().with_resource(DOCUMENT_URI,
+            Resource.from_contents(self.document,
+                default_specification=DRAFT202012))
+        for spec in api.ROUTES:
+            with self.subTest(operation='%s %s' % (spec.method, spec.path)):
+                operation = self.document['paths'][spec.path][
+                    spec.method.lower()]
+                self.assertGreater(len(spec.description), 30)
+                self.assertTrue(operation['description'].startswith(
+                        spec.description))
+                if spec.request and not spec.multipart:
+                    example = spec.example['request']
+                    schema = operation['requestBody']['content'][
+                        'application/json']
+                    self.assertEqual(schema['example'], example)
+                    validator = Draft202012Validator(
+                        {'$ref': DOCUMENT_URI + '#/components/schemas/'
+                            + spec.request_schema},
+                        registry=registry)
+                    self.assertEqual(list(validator.iter_errors(example)),
+                        [])
+                for status, name in spec.responses.items():
+                    content = operation['responses'][str(status)].get(
+                        'content', {}).get('application/json')
+                    if not content or name == 'OpenAPIDocument':
+                        continue
+                    self.assertIn('example', content, "no example answer: "
+                        "record them (API_EXAMPLES_RECORD=1, test_openapi)")
+                    validator = Draft202012Validator(
+                        {'$ref': DOCUMENT_URI + '#/components/schemas/'
+                            + name}, registry=registry)
+                    self.assertEqual([e.message for e in
+                            validator.iter_errors(content['example'])], [])
+                codes = set()
+                for status, response in operation['responses'].items():
+                    if int(status) < 400:
+                        continue
+                    enum = response['content']['application/json'][
+                        'schema']['allOf'][1]['properties']['error'][
+                        'properties']['code']['enum']
+                    for code in enum:
+                        self.assertEqual(errors.status(code), int(status))
+                        self.assertIn('`%s`' % code,
+                            response['description'])
+                    codes.update(enum)
+                self.assertEqual(codes, set(spec.error_codes()))
+
+    def test_undocumented_error_is_refused(self):
+        """An operation that answers a code its description does not list
+        is a bug: a 500 where strict_errors is set (the tests' servers), a
+        logged error elsewhere"""
+        from trytond import config
+        spec, = [s for s in api.ROUTES
+            if (s.method, s.path) == ('GET', '/orders/{order_id}')]
+        self.assertNotIn('already_taken', spec.error_codes())
+        answer = api.APIError(409, 'already_taken', "taken")
+        with self.assertLogs(api.logger, 'ERROR'):
+            self.assertEqual(api._checked(spec, None, answer).status_code,
+                409)
+        if not config.has_section('instrument_service_api'):
+            config.add_section('instrument_service_api')
+        old = config.get('instrument_service_api', 'strict_errors')
+        config.set('instrument_service_api', 'strict_errors', 'True')
+        try:
+            with self.assertLogs(api.logger, 'ERROR'):
+                response = api._checked(spec, None, answer)
+        finally:
+            config.set('instrument_service_api', 'strict_errors',
+                old or 'False')
+        self.assertEqual(response.status_code, 500)
+        self.assertEqual(json.loads(response.get_data())['error']['code'],
+            'undocumented_error')
+        # A documented one passes
+        found = api.APIError(404, 'not_found', "no")
+        self.assertEqual(api._checked(spec, None, found).status_code, 404)
+
     def test_schemas_are_precise(self):
         "The schemas refuse what the code never answers"
         registry = Registry().with_resource(DOCUMENT_URI,
@@ -191,7 +273,8 @@ class DocumentTestCase(unittest.TestCase):
                 registry=registry)
             return validator.is_valid(value)
         quote = {'version': 1, 'state': 'proposed', 'reason': None,
-            'amount': '1000.00', 'currency': 'CNY', 'plan': "plan"}
+            'amount': '1000.00', 'currency': 'CNY', 'plan': "plan",
+            'files': []}
         self.assertTrue(valid('Quote', quote))
         self.assertFalse(valid('Quote', {**quote, 'amount': '1000'}))
         self.assertFalse(valid('Quote', {**quote, 'amount': 1000}))
@@ -202,7 +285,8 @@ class DocumentTestCase(unittest.TestCase):
         self.assertTrue(valid('UnreadCount', {'unread': 0}))
         self.assertFalse(valid('UnreadCount', {'unread': '0'}))
         record = {'time': '2025-05-29T10:00:00+08:00', 'latitude': 31.2,
-            'longitude': 121.4, 'accuracy': 10.0, 'address': None}
+            'longitude': 121.4, 'accuracy': 10.0, 'address': None,
+            'coordinate_system': 'gcj02'}
         self.assertTrue(valid('CheckIn', record))
         self.assertFalse(valid('CheckIn',
                 {**record, 'time': '2025-05-29T02:00:00Z'}))
@@ -243,6 +327,24 @@ class HTTPTestCase(unittest.TestCase):
             Resource.from_contents(cls.document,
                 default_specification=DRAFT202012))
         cls.driven = set()
+        cls.answers = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        # API_EXAMPLES_RECORD=1: the first answer of each operation is the
+        # example of the document (openapi.EXAMPLES_FILE)
+        if os.environ.get('API_EXAMPLES_RECORD'):
+            answers = json.loads(json.dumps(cls.answers))
+            # No token of a real session in a file of the repository
+            for answer in answers.values():
+                if isinstance(answer, dict) and 'token' in answer:
+                    answer['token'] = answer['token'][:2] + (
+                        'EXAMPLE' + '0' * 36)
+            with open(openapi.EXAMPLES_FILE, 'w', encoding='utf-8') as fp:
+                json.dump(dict(sorted(answers.items())), fp,
+                    ensure_ascii=False, indent=1, sort_keys=True)
+                fp.write('\n')
+        super().tearDownClass()
 
     def validate(self, where, value):
         "Validate value against the schema at the pointer where"
@@ -299,6 +401,8 @@ class HTTPTestCase(unittest.TestCase):
                         'schema'), body)
         if status < 300:
             self.driven.add((method, template))
+            if isinstance(body, (dict, list)) and template != '/openapi.json':
+                self.answers.setdefault('%s %s' % (method, template), body)
         if expect is not None:
             self.assertEqual(status, expect, body)
         return status, body, response_headers
@@ -327,7 +431,15 @@ class HTTPTestCase(unittest.TestCase):
 
         # ---- public --------------------------------------------------------
         _, document, _ = call('GET', '/openapi.json', 200)
-        self.assertEqual(document, json.loads(json.dumps(openapi.build())))
+        built = json.loads(json.dumps(openapi.build()))
+        self.assertEqual(document['paths'], built['paths'])
+        evidence = {name for name in document['components']['schemas']
+            if name.startswith('Evidence_')}
+        self.assertEqual(set(document['components']['schemas']) - evidence,
+            set(built['components']['schemas']))
+        # The evidence of the workflows of the server's database
+        self.assertIn('Evidence_repair_visit_submit_assessment', evidence)
+        self.assertEqual(len({n.split('_')[1] for n in evidence}), 8)
         call('GET', '/docs', 200)
         call('GET', '/docs/assets/{name}', 200,
             params={'name': 'swagger-ui.css'})
@@ -336,6 +448,8 @@ class HTTPTestCase(unittest.TestCase):
             headers={'Accept-Language': 'en'})
         self.assertEqual([t['code'] for t in types['items']],
             schemas.ORDER_TYPE_CODES)
+        _, config, _ = call('GET', '/config', 200)
+        self.assertEqual(config['uploads']['max_size'], 10 * 1024 * 1024)
 
         # ---- logging in ----------------------------------------------------
         customer = self.customer_login('o' + uuid.uuid4().hex)
@@ -413,9 +527,10 @@ class HTTPTestCase(unittest.TestCase):
         order_id = order['id']
         self.assertEqual(order['state'], 'submitted')
         self.assertTrue(order['can_cancel'])
-        _, again, _ = call('POST', '/orders', 200, data=submission,
+        _, again, replayed = call('POST', '/orders', 201, data=submission,
             token=customer, headers=key)
         self.assertEqual(again['id'], order_id)
+        self.assertEqual(replayed['Idempotent-Replayed'], 'true')
         call('POST', '/orders', 422, data={**submission, 'lines': [{
                         **submission['lines'][0], 'quantity': 2}]},
             token=customer, headers=key)
@@ -513,7 +628,7 @@ class HTTPTestCase(unittest.TestCase):
             token=customer)
         self.assertEqual(view['progress']['quote']['amount'], '800.50')
         self.assertEqual([a['action'] for a in view['progress']['actions']],
-            ['confirm_quote', 'reject_quote'])
+            ['confirm_quote', 'reject_quote', 'cancel'])
         _, view, _ = call('POST', '/orders/{order_id}/quote/confirm', 200,
             params=ids, token=customer)
         self.assertEqual(view['progress']['current_step'], 'work')
