@@ -1,0 +1,2 @@
+// Placeholder: implemented by the shared package
+export {}
