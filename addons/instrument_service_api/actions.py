@@ -81,6 +81,25 @@ def views(order_id, role, progress_actions, can_cancel=False):
     return result
 
 
+def awaiting(orders, role):
+    """The orders among orders (in progress) where role has something to
+    do now: a quote or a report to answer, a rating to give"""
+    Workflow = Pool().get('instrument_service.workflow')
+    result = []
+    for order in orders:
+        if order.state != 'in_progress' or not order.workflow:
+            continue
+        facts = OrderFacts(order)
+        quote, report = facts.quote, facts.report
+        if any(t['actor'] == role for t in available_transitions(
+                    Workflow.definition(order.workflow.id),
+                    order.step.id if order.step else None, order.visit_mode,
+                    quote['state'] if quote else None,
+                    report['state'] if report else None)):
+            result.append(order)
+    return result
+
+
 def form(order, role, action):
     """The fields of the form of action on the order for role now, or None
     when the action cannot be done now (the engine says why)"""

@@ -400,10 +400,13 @@ def submit_order(request, caller):
 @route('GET', '/orders', auth='customer', tag='customer',
     summary="My orders, newest first",
     description="The caller's orders, newest first, a page at a time; "
-    "`state` and `type` narrow the list (the tabs 进行中, 已完成...).",
-    parameters=['page', 'page_size', 'state', 'type'],
+    "`state` and `type` narrow the list (the tabs 进行中, 已完成...), "
+    "`awaiting_me` to the orders waiting for the caller's answer (待我确认: "
+    "a quote or a report to confirm, the service to rate).",
+    parameters=['page', 'page_size', 'state', 'type', 'awaiting_me'],
     responses={200: 'OrderPage'})
 def my_orders(request, caller):
+    Order = Pool().get('instrument_service.order')
     values = query(request)
     domain = [('customer', '=', caller.web_user.id),
         ('state', '!=', 'draft')]
@@ -411,6 +414,11 @@ def my_orders(request, caller):
         domain.append(('state', '=', values['state']))
     if values['type']:
         domain.append(('type', '=', values['type']))
+    if values['awaiting_me']:
+        # A customer has few orders in progress at a time
+        waiting = actions.awaiting(Order.search(domain + [
+                    ('state', '=', 'in_progress')]), 'customer')
+        domain.append(('id', 'in', [o.id for o in waiting]))
     return order_page([(domain, None)], values['page'],
         values['page_size'])
 

@@ -847,6 +847,10 @@ PARAMETERS = {
     'type': string("Only the orders of this type", enum=ORDER_TYPE_CODES),
     'unread': {'type': 'boolean', 'default': False,
         'description': "true (or 1): only the unread ones"},
+    'awaiting_me': {'type': 'boolean', 'default': False,
+        'description': "true (or 1): only the orders waiting for the "
+        "caller's answer (a quote or a report to confirm, the service to "
+        "rate)"},
     'after': integer("Answer with the notifications whose id is greater "
         "(the greatest id the client has seen; 0 for all)", minimum=0,
         maximum=2 ** 62, default=0),

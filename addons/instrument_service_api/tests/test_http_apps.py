@@ -521,6 +521,36 @@ class AppsTestCase(ServerTestCase):
         self.assertEqual(status, 204)
         self.assertEqual(records(declined, 'decline'), 2)
 
+    def test_orders_awaiting_the_customer(self):
+        "待我确认: the orders with a quote or a report to answer, a rating"
+        customer = self.server.customer()
+        engineer = self.server.engineer(0)
+        waiting = self.submit(customer)['id']
+        quoted = self.assessed(customer, engineer)
+        self.step(quoted, engineer, action='submit_quote',
+            description='方案', amount='100')
+        revising = self.assessed(customer, engineer)
+        self.step(revising, engineer, action='submit_quote',
+            description='方案', amount='100')
+        self.call('POST', '/orders/%s/quote/reject' % revising,
+            {'reason': '太贵'}, customer)
+        working = self.working(customer, engineer)
+        reported = self.working(customer, engineer)
+        self.step(reported, engineer, action='submit_report', report='完成')
+        rating = self.submit(customer)['id']
+        self.accept(rating, engineer)
+        self.step(rating, engineer, action='visit_remote')
+        self.step(rating, engineer, action='finish_remote',
+            description='已远程解决')
+        answer = self.call('GET', '/orders?awaiting_me=true', token=customer)
+        self.assertEqual(sorted(o['id'] for o in answer['items']),
+            sorted([quoted, reported, rating]))
+        self.assertEqual(answer['total'], 3)
+        everything = self.call('GET', '/orders?page_size=100',
+            token=customer)
+        self.assertEqual({o['id'] for o in everything['items']},
+            {waiting, quoted, revising, working, reported, rating})
+
     def test_client_configuration(self):
         "What the apps read at start"
         server = self.server

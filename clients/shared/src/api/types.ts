@@ -569,7 +569,7 @@ export interface paths {
         };
         /**
          * My orders, newest first
-         * @description The caller's orders, newest first, a page at a time; `state` and `type` narrow the list (the tabs 进行中, 已完成...).
+         * @description The caller's orders, newest first, a page at a time; `state` and `type` narrow the list (the tabs 进行中, 已完成...), `awaiting_me` to the orders waiting for the caller's answer (待我确认: a quote or a report to confirm, the service to rate).
          *
          *     Takes a customer token.
          */
@@ -5589,6 +5589,8 @@ export interface operations {
                 state?: "submitted" | "in_progress" | "done" | "cancelled";
                 /** @description Only the orders of this type */
                 type?: "repair" | "maintenance" | "recycle" | "rental" | "training" | "validation" | "selection" | "installation";
+                /** @description true (or 1): only the orders waiting for the caller's answer (a quote or a report to confirm, the service to rate) */
+                awaiting_me?: boolean;
             };
             header?: {
                 /** @description The language of the messages: zh_CN (default) or en */
