@@ -4,3 +4,8 @@ declare module '*.vue' {
   const component: DefineComponent<object, object, unknown>
   export default component
 }
+
+interface ImportMetaEnv {
+  /** The API server's origin for the mini-program (H5 uses its own origin) */
+  readonly VITE_API_ORIGIN?: string
+}

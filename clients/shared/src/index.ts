@@ -4,3 +4,10 @@ export * from './api/client'
 export * from './api/endpoints'
 export * from './i18n'
 export * from './platform'
+export * from './format'
+// The components are imported by path, not from here: the mp-weixin build
+// registers a component only when a page's <script setup> imports its .vue
+// file (re-exported from a .ts module, it is left out of usingComponents):
+//   import ProgressTimeline from '@instrument/shared/src/components/ProgressTimeline.vue'
+//   import FileList from '@instrument/shared/src/components/FileList.vue'
+//   import StarRating from '@instrument/shared/src/components/StarRating.vue'

@@ -114,6 +114,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/wechat/engineer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log an engineer in with the code of wx.login, once linked
+         * @description The engineers' mini-program at start: call wx.login() and send its code. The server asks WeChat for the openid and answers the token of a new device session of the engineer who linked it (POST /auth/wechat/link), as POST /auth/login does; the back office lists the session as opened by WeChat, and unlinking revokes it. 401 wechat_not_linked: nobody linked this WeChat, show the login with the password.
+         *
+         *     Public: no token.
+         */
+        post: operations["post_auth_wechat_engineer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/wechat/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link the engineer's WeChat, to log in by WeChat and get WeChat messages
+         * @description In the engineers' mini-program, once logged in with the login and password (POST /auth/login): call wx.login() and send its code. The server asks WeChat for the engineer's openid in the engineers' mini-program and keeps it on the account: from then on the app logs in with POST /auth/wechat/engineer, and the engineer gets WeChat subscription messages for the notices they subscribed to (GET /config: wechat.engineer_templates). Linking again, another WeChat replaces the former and revokes the sessions it opened.
+         *
+         *     Takes an engineer token.
+         */
+        post: operations["post_auth_wechat_link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/wechat/unlink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unlink the engineer's WeChat
+         * @description Forgets the engineer's WeChat: no more WeChat login nor WeChat messages, and every session opened by WeChat is revoked (the caller's too, when it was opened by WeChat). Nothing linked: nothing to do, 204 all the same. The staff can unlink it too, on the engineer form.
+         *
+         *     Takes an engineer token.
+         */
+        post: operations["post_auth_wechat_unlink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/config": {
         parameters: {
             query?: never;
@@ -123,7 +189,7 @@ export interface paths {
         };
         /**
          * What the apps read at start
-         * @description The service desk's phone, what uploads accept (size, types, how many) and the WeChat subscription templates of the progress events. Public: read it before logging in, again when the app comes back to the front.
+         * @description The service desk's phone, what uploads accept (size, types, how many) and the WeChat subscription templates of the progress events (customers) and of the notices (engineers). Public: read it before logging in, again when the app comes back to the front.
          *
          *     Public: no token.
          */
@@ -1087,7 +1153,6 @@ export interface components {
             /**
              * Format: date-time
              * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
-             * @example 2025-05-29T10:00:00+08:00
              */
             time: string;
             latitude: number;
@@ -1253,6 +1318,10 @@ export interface components {
                 subscribe_templates: {
                     [key: string]: string;
                 };
+                /** @description The template id of each notice (offered, withdrawn, customer_action, cancelled, assigned) an engineer who linked WeChat can subscribe to, in the engineers' mini-program: pass the ids to wx.requestSubscribeMessage in the taps the engineer makes anyway (accept, submit a step); each grant is one message */
+                engineer_templates: {
+                    [key: string]: string;
+                };
             };
             languages: ("zh_CN" | "en")[];
         };
@@ -1304,7 +1373,6 @@ export interface components {
             /**
              * Format: date-time
              * @description The visit time, ISO 8601 with an offset, from 2000 to 2099
-             * @example 2025-05-29T10:00:00+08:00
              */
             appointment?: string;
             check_in?: components["schemas"]["CheckInSubmission"];
@@ -1370,6 +1438,19 @@ export interface components {
             /** Format: single-line */
             login: string;
             password: string;
+            /**
+             * Format: single-line
+             * @description How the app names the device, e.g. "华为 Mate 60 / 工程师App 1.0": the back office lists the engineer's sessions by it
+             */
+            device_name?: string;
+        };
+        /** @description The code of wx.login in the engineers' mini-program */
+        EngineerWeChatLogin: {
+            /**
+             * Format: single-line
+             * @description The code of wx.login
+             */
+            code: string;
             /**
              * Format: single-line
              * @description How the app names the device, e.g. "华为 Mate 60 / 工程师App 1.0": the back office lists the engineer's sessions by it
@@ -1542,7 +1623,6 @@ export interface components {
             /**
              * Format: date-time
              * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
-             * @example 2025-05-29T10:00:00+08:00
              */
             appointment_time: string;
         };
@@ -1630,6 +1710,702 @@ export interface components {
             /** @description Ids of the caller's uploads (POST /files), photos or documents, for the whole order */
             files?: number[];
         };
+        /** @description What submit_report of a repair order at step work takes (engineer) */
+        Evidence_repair_work_submit_report: {
+            /** @constant */
+            action: "submit_report";
+            report: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_quote of a repair order at step quote takes (customer) */
+        Evidence_repair_quote_confirm_quote: Record<string, never>;
+        /** @description What reject_quote of a repair order at step quote takes (customer) */
+        Evidence_repair_quote_reject_quote: {
+            reason: string;
+        };
+        /** @description What submit_quote of a repair order at step quote takes (engineer) */
+        Evidence_repair_quote_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What submit_assessment of a repair order at step visit takes (engineer) */
+        Evidence_repair_visit_submit_assessment: {
+            /** @constant */
+            action: "submit_assessment";
+            description: string;
+            check_in: components["schemas"]["CheckInSubmission"];
+            /** @description Ids of photos uploaded for the task */
+            photos: number[];
+        };
+        /** @description What finish_remote of a repair order at step visit takes (engineer) */
+        Evidence_repair_visit_finish_remote: {
+            /** @constant */
+            action: "finish_remote";
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+        };
+        /** @description What visit_onsite of a repair order at step accepted takes (engineer) */
+        Evidence_repair_accepted_visit_onsite: {
+            /** @constant */
+            action: "visit_onsite";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
+             */
+            appointment: string;
+            description?: string;
+        };
+        /** @description What visit_remote of a repair order at step accepted takes (engineer) */
+        Evidence_repair_accepted_visit_remote: {
+            /** @constant */
+            action: "visit_remote";
+            description?: string;
+        };
+        /** @description What rate of a repair order at step rating takes (customer) */
+        Evidence_repair_rating_rate: {
+            attitude: number;
+            quality: number;
+            overall: number;
+            comment?: string;
+        };
+        /** @description What submit_quote of a repair order at step assessment takes (engineer) */
+        Evidence_repair_assessment_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_report of a repair order at step report takes (customer) */
+        Evidence_repair_report_confirm_report: Record<string, never>;
+        /** @description What reject_report of a repair order at step report takes (customer) */
+        Evidence_repair_report_reject_report: {
+            reason: string;
+        };
+        /** @description What submit_report of a maintenance order at step work takes (engineer) */
+        Evidence_maintenance_work_submit_report: {
+            /** @constant */
+            action: "submit_report";
+            report: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_quote of a maintenance order at step quote takes (customer) */
+        Evidence_maintenance_quote_confirm_quote: Record<string, never>;
+        /** @description What reject_quote of a maintenance order at step quote takes (customer) */
+        Evidence_maintenance_quote_reject_quote: {
+            reason: string;
+        };
+        /** @description What submit_quote of a maintenance order at step quote takes (engineer) */
+        Evidence_maintenance_quote_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What submit_assessment of a maintenance order at step visit takes (engineer) */
+        Evidence_maintenance_visit_submit_assessment: {
+            /** @constant */
+            action: "submit_assessment";
+            description: string;
+            check_in: components["schemas"]["CheckInSubmission"];
+            /** @description Ids of photos uploaded for the task */
+            photos: number[];
+        };
+        /** @description What finish_remote of a maintenance order at step visit takes (engineer) */
+        Evidence_maintenance_visit_finish_remote: {
+            /** @constant */
+            action: "finish_remote";
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+        };
+        /** @description What visit_onsite of a maintenance order at step accepted takes (engineer) */
+        Evidence_maintenance_accepted_visit_onsite: {
+            /** @constant */
+            action: "visit_onsite";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
+             */
+            appointment: string;
+            description?: string;
+        };
+        /** @description What visit_remote of a maintenance order at step accepted takes (engineer) */
+        Evidence_maintenance_accepted_visit_remote: {
+            /** @constant */
+            action: "visit_remote";
+            description?: string;
+        };
+        /** @description What rate of a maintenance order at step rating takes (customer) */
+        Evidence_maintenance_rating_rate: {
+            attitude: number;
+            quality: number;
+            overall: number;
+            comment?: string;
+        };
+        /** @description What submit_quote of a maintenance order at step assessment takes (engineer) */
+        Evidence_maintenance_assessment_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_report of a maintenance order at step report takes (customer) */
+        Evidence_maintenance_report_confirm_report: Record<string, never>;
+        /** @description What reject_report of a maintenance order at step report takes (customer) */
+        Evidence_maintenance_report_reject_report: {
+            reason: string;
+        };
+        /** @description What submit_report of a recycle order at step work takes (engineer) */
+        Evidence_recycle_work_submit_report: {
+            /** @constant */
+            action: "submit_report";
+            report: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_quote of a recycle order at step quote takes (customer) */
+        Evidence_recycle_quote_confirm_quote: Record<string, never>;
+        /** @description What reject_quote of a recycle order at step quote takes (customer) */
+        Evidence_recycle_quote_reject_quote: {
+            reason: string;
+        };
+        /** @description What submit_quote of a recycle order at step quote takes (engineer) */
+        Evidence_recycle_quote_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What submit_assessment of a recycle order at step visit takes (engineer) */
+        Evidence_recycle_visit_submit_assessment: {
+            /** @constant */
+            action: "submit_assessment";
+            description: string;
+            check_in: components["schemas"]["CheckInSubmission"];
+            /** @description Ids of photos uploaded for the task */
+            photos: number[];
+        };
+        /** @description What finish_remote of a recycle order at step visit takes (engineer) */
+        Evidence_recycle_visit_finish_remote: {
+            /** @constant */
+            action: "finish_remote";
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+        };
+        /** @description What visit_onsite of a recycle order at step accepted takes (engineer) */
+        Evidence_recycle_accepted_visit_onsite: {
+            /** @constant */
+            action: "visit_onsite";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
+             */
+            appointment: string;
+            description?: string;
+        };
+        /** @description What visit_remote of a recycle order at step accepted takes (engineer) */
+        Evidence_recycle_accepted_visit_remote: {
+            /** @constant */
+            action: "visit_remote";
+            description?: string;
+        };
+        /** @description What rate of a recycle order at step rating takes (customer) */
+        Evidence_recycle_rating_rate: {
+            attitude: number;
+            quality: number;
+            overall: number;
+            comment?: string;
+        };
+        /** @description What submit_quote of a recycle order at step assessment takes (engineer) */
+        Evidence_recycle_assessment_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_report of a recycle order at step report takes (customer) */
+        Evidence_recycle_report_confirm_report: Record<string, never>;
+        /** @description What reject_report of a recycle order at step report takes (customer) */
+        Evidence_recycle_report_reject_report: {
+            reason: string;
+        };
+        /** @description What submit_report of a rental order at step work takes (engineer) */
+        Evidence_rental_work_submit_report: {
+            /** @constant */
+            action: "submit_report";
+            report: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_quote of a rental order at step quote takes (customer) */
+        Evidence_rental_quote_confirm_quote: Record<string, never>;
+        /** @description What reject_quote of a rental order at step quote takes (customer) */
+        Evidence_rental_quote_reject_quote: {
+            reason: string;
+        };
+        /** @description What submit_quote of a rental order at step quote takes (engineer) */
+        Evidence_rental_quote_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What submit_assessment of a rental order at step visit takes (engineer) */
+        Evidence_rental_visit_submit_assessment: {
+            /** @constant */
+            action: "submit_assessment";
+            description: string;
+            check_in: components["schemas"]["CheckInSubmission"];
+            /** @description Ids of photos uploaded for the task */
+            photos: number[];
+        };
+        /** @description What finish_remote of a rental order at step visit takes (engineer) */
+        Evidence_rental_visit_finish_remote: {
+            /** @constant */
+            action: "finish_remote";
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+        };
+        /** @description What visit_onsite of a rental order at step accepted takes (engineer) */
+        Evidence_rental_accepted_visit_onsite: {
+            /** @constant */
+            action: "visit_onsite";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
+             */
+            appointment: string;
+            description?: string;
+        };
+        /** @description What visit_remote of a rental order at step accepted takes (engineer) */
+        Evidence_rental_accepted_visit_remote: {
+            /** @constant */
+            action: "visit_remote";
+            description?: string;
+        };
+        /** @description What rate of a rental order at step rating takes (customer) */
+        Evidence_rental_rating_rate: {
+            attitude: number;
+            quality: number;
+            overall: number;
+            comment?: string;
+        };
+        /** @description What submit_quote of a rental order at step assessment takes (engineer) */
+        Evidence_rental_assessment_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_report of a rental order at step report takes (customer) */
+        Evidence_rental_report_confirm_report: Record<string, never>;
+        /** @description What reject_report of a rental order at step report takes (customer) */
+        Evidence_rental_report_reject_report: {
+            reason: string;
+        };
+        /** @description What submit_report of a training order at step work takes (engineer) */
+        Evidence_training_work_submit_report: {
+            /** @constant */
+            action: "submit_report";
+            report: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_quote of a training order at step quote takes (customer) */
+        Evidence_training_quote_confirm_quote: Record<string, never>;
+        /** @description What reject_quote of a training order at step quote takes (customer) */
+        Evidence_training_quote_reject_quote: {
+            reason: string;
+        };
+        /** @description What submit_quote of a training order at step quote takes (engineer) */
+        Evidence_training_quote_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What submit_assessment of a training order at step visit takes (engineer) */
+        Evidence_training_visit_submit_assessment: {
+            /** @constant */
+            action: "submit_assessment";
+            description: string;
+            check_in: components["schemas"]["CheckInSubmission"];
+            /** @description Ids of photos uploaded for the task */
+            photos: number[];
+        };
+        /** @description What finish_remote of a training order at step visit takes (engineer) */
+        Evidence_training_visit_finish_remote: {
+            /** @constant */
+            action: "finish_remote";
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+        };
+        /** @description What submit_quote of a training order at step assessment takes (engineer) */
+        Evidence_training_assessment_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What visit_onsite of a training order at step accepted takes (engineer) */
+        Evidence_training_accepted_visit_onsite: {
+            /** @constant */
+            action: "visit_onsite";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
+             */
+            appointment: string;
+            description?: string;
+        };
+        /** @description What visit_remote of a training order at step accepted takes (engineer) */
+        Evidence_training_accepted_visit_remote: {
+            /** @constant */
+            action: "visit_remote";
+            description?: string;
+        };
+        /** @description What rate of a training order at step rating takes (customer) */
+        Evidence_training_rating_rate: {
+            attitude: number;
+            quality: number;
+            overall: number;
+            comment?: string;
+        };
+        /** @description What confirm_report of a training order at step report takes (customer) */
+        Evidence_training_report_confirm_report: Record<string, never>;
+        /** @description What reject_report of a training order at step report takes (customer) */
+        Evidence_training_report_reject_report: {
+            reason: string;
+        };
+        /** @description What submit_report of a validation order at step work takes (engineer) */
+        Evidence_validation_work_submit_report: {
+            /** @constant */
+            action: "submit_report";
+            report: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_quote of a validation order at step quote takes (customer) */
+        Evidence_validation_quote_confirm_quote: Record<string, never>;
+        /** @description What reject_quote of a validation order at step quote takes (customer) */
+        Evidence_validation_quote_reject_quote: {
+            reason: string;
+        };
+        /** @description What submit_quote of a validation order at step quote takes (engineer) */
+        Evidence_validation_quote_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What submit_assessment of a validation order at step visit takes (engineer) */
+        Evidence_validation_visit_submit_assessment: {
+            /** @constant */
+            action: "submit_assessment";
+            description: string;
+            check_in: components["schemas"]["CheckInSubmission"];
+            /** @description Ids of photos uploaded for the task */
+            photos: number[];
+        };
+        /** @description What finish_remote of a validation order at step visit takes (engineer) */
+        Evidence_validation_visit_finish_remote: {
+            /** @constant */
+            action: "finish_remote";
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+        };
+        /** @description What visit_onsite of a validation order at step accepted takes (engineer) */
+        Evidence_validation_accepted_visit_onsite: {
+            /** @constant */
+            action: "visit_onsite";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
+             */
+            appointment: string;
+            description?: string;
+        };
+        /** @description What visit_remote of a validation order at step accepted takes (engineer) */
+        Evidence_validation_accepted_visit_remote: {
+            /** @constant */
+            action: "visit_remote";
+            description?: string;
+        };
+        /** @description What rate of a validation order at step rating takes (customer) */
+        Evidence_validation_rating_rate: {
+            attitude: number;
+            quality: number;
+            overall: number;
+            comment?: string;
+        };
+        /** @description What submit_quote of a validation order at step assessment takes (engineer) */
+        Evidence_validation_assessment_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_report of a validation order at step report takes (customer) */
+        Evidence_validation_report_confirm_report: Record<string, never>;
+        /** @description What reject_report of a validation order at step report takes (customer) */
+        Evidence_validation_report_reject_report: {
+            reason: string;
+        };
+        /** @description What confirm_quote of a selection order at step quote takes (customer) */
+        Evidence_selection_quote_confirm_quote: Record<string, never>;
+        /** @description What reject_quote of a selection order at step quote takes (customer) */
+        Evidence_selection_quote_reject_quote: {
+            reason: string;
+        };
+        /** @description What submit_quote of a selection order at step quote takes (engineer) */
+        Evidence_selection_quote_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What submit_assessment of a selection order at step visit takes (engineer) */
+        Evidence_selection_visit_submit_assessment: {
+            /** @constant */
+            action: "submit_assessment";
+            description: string;
+            check_in: components["schemas"]["CheckInSubmission"];
+            /** @description Ids of photos uploaded for the task */
+            photos: number[];
+        };
+        /** @description What finish_remote of a selection order at step visit takes (engineer) */
+        Evidence_selection_visit_finish_remote: {
+            /** @constant */
+            action: "finish_remote";
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+        };
+        /** @description What visit_onsite of a selection order at step accepted takes (engineer) */
+        Evidence_selection_accepted_visit_onsite: {
+            /** @constant */
+            action: "visit_onsite";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
+             */
+            appointment: string;
+            description?: string;
+        };
+        /** @description What visit_remote of a selection order at step accepted takes (engineer) */
+        Evidence_selection_accepted_visit_remote: {
+            /** @constant */
+            action: "visit_remote";
+            description?: string;
+        };
+        /** @description What rate of a selection order at step rating takes (customer) */
+        Evidence_selection_rating_rate: {
+            attitude: number;
+            quality: number;
+            overall: number;
+            comment?: string;
+        };
+        /** @description What submit_quote of a selection order at step assessment takes (engineer) */
+        Evidence_selection_assessment_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What submit_report of a selection order at step work takes (engineer) */
+        Evidence_selection_work_submit_report: {
+            /** @constant */
+            action: "submit_report";
+            report: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_report of a selection order at step report takes (customer) */
+        Evidence_selection_report_confirm_report: Record<string, never>;
+        /** @description What reject_report of a selection order at step report takes (customer) */
+        Evidence_selection_report_reject_report: {
+            reason: string;
+        };
+        /** @description What submit_report of a installation order at step work takes (engineer) */
+        Evidence_installation_work_submit_report: {
+            /** @constant */
+            action: "submit_report";
+            report: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What confirm_quote of a installation order at step quote takes (customer) */
+        Evidence_installation_quote_confirm_quote: Record<string, never>;
+        /** @description What reject_quote of a installation order at step quote takes (customer) */
+        Evidence_installation_quote_reject_quote: {
+            reason: string;
+        };
+        /** @description What submit_quote of a installation order at step quote takes (engineer) */
+        Evidence_installation_quote_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What submit_assessment of a installation order at step visit takes (engineer) */
+        Evidence_installation_visit_submit_assessment: {
+            /** @constant */
+            action: "submit_assessment";
+            description: string;
+            check_in: components["schemas"]["CheckInSubmission"];
+            /** @description Ids of photos uploaded for the task */
+            photos: number[];
+        };
+        /** @description What finish_remote of a installation order at step visit takes (engineer) */
+        Evidence_installation_visit_finish_remote: {
+            /** @constant */
+            action: "finish_remote";
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+        };
+        /** @description What submit_quote of a installation order at step assessment takes (engineer) */
+        Evidence_installation_assessment_submit_quote: {
+            /** @constant */
+            action: "submit_quote";
+            /** @description The quote in CNY, up to two decimals */
+            amount: string;
+            description: string;
+            /** @description Ids of photos uploaded for the task */
+            photos?: number[];
+            /** @description Ids of documents or photos uploaded for the task */
+            files?: number[];
+        };
+        /** @description What visit_onsite of a installation order at step accepted takes (engineer) */
+        Evidence_installation_accepted_visit_onsite: {
+            /** @constant */
+            action: "visit_onsite";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time with an offset, from 2000 to 2099, e.g. 2025-05-29T10:00:00+08:00
+             */
+            appointment: string;
+            description?: string;
+        };
+        /** @description What visit_remote of a installation order at step accepted takes (engineer) */
+        Evidence_installation_accepted_visit_remote: {
+            /** @constant */
+            action: "visit_remote";
+            description?: string;
+        };
+        /** @description What rate of a installation order at step rating takes (customer) */
+        Evidence_installation_rating_rate: {
+            attitude: number;
+            quality: number;
+            overall: number;
+            comment?: string;
+        };
+        /** @description What confirm_report of a installation order at step report takes (customer) */
+        Evidence_installation_report_confirm_report: Record<string, never>;
+        /** @description What reject_report of a installation order at step report takes (customer) */
+        Evidence_installation_report_reject_report: {
+            reason: string;
+        };
     };
     responses: never;
     parameters: {
@@ -1654,11 +2430,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "phone": "13901760231"
-                 *     }
-                 */
                 "application/json": components["schemas"]["PhoneCodeRequest"];
             };
         };
@@ -1770,12 +2541,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "phone": "13901760231",
-                 *       "code": "482913"
-                 *     }
-                 */
                 "application/json": components["schemas"]["PhoneLogin"];
             };
         };
@@ -1786,26 +2551,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "customer": {
-                     *         "contact": {
-                     *           "address": null,
-                     *           "company": null,
-                     *           "department": null,
-                     *           "email": null,
-                     *           "name": null,
-                     *           "phone": "13900009871",
-                     *           "position": null
-                     *         },
-                     *         "id": 2,
-                     *         "is_new": true
-                     *       },
-                     *       "expires_in": 2592000,
-                     *       "token": "c.EXAMPLE000000000000000000000000000000000000",
-                     *       "token_type": "Bearer"
-                     *     }
-                     */
                     "application/json": components["schemas"]["CustomerSession"];
                 };
             };
@@ -1923,13 +2668,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "login": "zhangwei",
-                 *       "password": "••••••••",
-                 *       "device_name": "华为 Mate 60 / 工程师App 1.0"
-                 *     }
-                 */
                 "application/json": components["schemas"]["EngineerLogin"];
             };
         };
@@ -1940,19 +2678,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "engineer": {
-                     *         "employee": "工程师00",
-                     *         "id": 2,
-                     *         "name": "engineer00"
-                     *       },
-                     *       "expires_in": 2592000,
-                     *       "push_alias": "u2",
-                     *       "token": "e.EXAMPLE000000000000000000000000000000000000",
-                     *       "token_type": "Bearer"
-                     *     }
-                     */
                     "application/json": components["schemas"]["EngineerSession"];
                 };
             };
@@ -2086,7 +2811,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["Empty"];
             };
         };
@@ -2198,11 +2922,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "code": "0a3Xyz1w3mhwl03Jt91w3jT3Sv2Xyz1j"
-                 *     }
-                 */
                 "application/json": components["schemas"]["WeChatLogin"];
             };
         };
@@ -2213,26 +2932,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "customer": {
-                     *         "contact": {
-                     *           "address": null,
-                     *           "company": null,
-                     *           "department": null,
-                     *           "email": null,
-                     *           "name": null,
-                     *           "phone": null,
-                     *           "position": null
-                     *         },
-                     *         "id": 1,
-                     *         "is_new": true
-                     *       },
-                     *       "expires_in": 2592000,
-                     *       "token": "c.EXAMPLE000000000000000000000000000000000000",
-                     *       "token_type": "Bearer"
-                     *     }
-                     */
                     "application/json": components["schemas"]["CustomerSession"];
                 };
             };
@@ -2368,6 +3067,443 @@ export interface operations {
             };
         };
     };
+    post_auth_wechat_engineer: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of the messages: zh_CN (default) or en */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EngineerWeChatLogin"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EngineerSession"];
+                };
+            };
+            /** @description The request cannot be read. `invalid_json`: The body is not JSON, or not a JSON object. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_json";
+                        };
+                    };
+                };
+            };
+            /** @description Log in (again). `wechat_invalid_code`: The code of wx.login is invalid or expired (WeChat 40029 or 40163): call wx.login again. `wechat_not_linked`: No active engineer has linked this WeChat account: log in with the login and password, then link it (POST /auth/wechat/link). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "wechat_invalid_code" | "wechat_not_linked";
+                        };
+                    };
+                };
+            };
+            /** @description Not allowed to this caller. `forbidden`: The account linked to this WeChat is not an engineer's any more. `wechat_blocked`: WeChat refused this user as high risk (WeChat 40226). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "forbidden" | "wechat_blocked";
+                        };
+                    };
+                };
+            };
+            /** @description Too large. `request_too_large`: The JSON body is over 1 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "request_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Not an accepted type. `unsupported_media_type`: The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description The values are refused: see `fields` and `message`. `invalid_field`: A field is missing or wrong: `fields` names each one with a code and a message to show beside it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_field";
+                        };
+                    };
+                };
+            };
+            /** @description Too many attempts. `wechat_rate_limited`: WeChat rate limits the logins (WeChat 45011): retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "wechat_rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description WeChat failed. `wechat_error`: WeChat answered another error (its errcode is in the message). `wechat_unavailable`: WeChat could not be reached or answered something unreadable. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "wechat_error" | "wechat_unavailable";
+                        };
+                    };
+                };
+            };
+            /** @description Retry later (Retry-After), or the server is not set up for this. `busy`: The service is busy (rows locked by other requests): retry after Retry-After seconds. `database_unavailable`: The service cannot reach its database (restarting, down): retry after Retry-After seconds; a write may or may not have been applied: send it again with the same Idempotency-Key. `not_configured`: The engineers' mini-program is not configured on the server ([wechat_engineer] appid and secret). `wechat_busy`: WeChat is busy (WeChat -1): retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "busy" | "database_unavailable" | "not_configured" | "wechat_busy";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post_auth_wechat_link: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of the messages: zh_CN (default) or en */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WeChatLogin"];
+            };
+        };
+        responses: {
+            /** @description Done; no body. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be read. `invalid_json`: The body is not JSON, or not a JSON object. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_json";
+                        };
+                    };
+                };
+            };
+            /** @description Log in (again). `unauthorized`: The token is missing, invalid, expired or revoked: log in again. `wechat_invalid_code`: The code of wx.login is invalid or expired (WeChat 40029 or 40163): call wx.login again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized" | "wechat_invalid_code";
+                        };
+                    };
+                };
+            };
+            /** @description Not allowed to this caller. `wechat_blocked`: WeChat refused this user as high risk (WeChat 40226). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "wechat_blocked";
+                        };
+                    };
+                };
+            };
+            /** @description Not possible in the order's present state. `wechat_already_linked`: This WeChat account is linked to another engineer's account. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "wechat_already_linked";
+                        };
+                    };
+                };
+            };
+            /** @description Too large. `request_too_large`: The JSON body is over 1 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "request_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Not an accepted type. `unsupported_media_type`: The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description The values are refused: see `fields` and `message`. `invalid_field`: A field is missing or wrong: `fields` names each one with a code and a message to show beside it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_field";
+                        };
+                    };
+                };
+            };
+            /** @description Too many attempts. `wechat_rate_limited`: WeChat rate limits the logins (WeChat 45011): retry after Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "wechat_rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description WeChat failed. `wechat_error`: WeChat answered another error (its errcode is in the message). `wechat_unavailable`: WeChat could not be reached or answered something unreadable. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "wechat_error" | "wechat_unavailable";
+                        };
+                    };
+                };
+            };
+            /** @description Retry later (Retry-After), or the server is not set up for this. `busy`: The service is busy (rows locked by other requests): retry after Retry-After seconds. `database_unavailable`: The service cannot reach its database (restarting, down): retry after Retry-After seconds; a write may or may not have been applied: send it again with the same Idempotency-Key. `not_configured`: The engineers' mini-program is not configured on the server ([wechat_engineer] appid and secret). `wechat_busy`: WeChat is busy (WeChat -1): retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "busy" | "database_unavailable" | "not_configured" | "wechat_busy";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post_auth_wechat_unlink: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of the messages: zh_CN (default) or en */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Empty"];
+            };
+        };
+        responses: {
+            /** @description Done; no body. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be read. `invalid_json`: The body is not JSON, or not a JSON object. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_json";
+                        };
+                    };
+                };
+            };
+            /** @description Log in (again). `unauthorized`: The token is missing, invalid, expired or revoked: log in again. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Too large. `request_too_large`: The JSON body is over 1 MB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "request_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Not an accepted type. `unsupported_media_type`: The body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description The values are refused: see `fields` and `message`. `invalid_field`: A field is missing or wrong: `fields` names each one with a code and a message to show beside it. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_field";
+                        };
+                    };
+                };
+            };
+            /** @description Retry later (Retry-After), or the server is not set up for this. `busy`: The service is busy (rows locked by other requests): retry after Retry-After seconds. `database_unavailable`: The service cannot reach its database (restarting, down): retry after Retry-After seconds; a write may or may not have been applied: send it again with the same Idempotency-Key. `not_configured`: The server is not set up for this (e.g. no WeChat appid, no company). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "busy" | "database_unavailable" | "not_configured";
+                        };
+                    };
+                };
+            };
+        };
+    };
     get_config: {
         parameters: {
             query?: never;
@@ -2386,44 +3522,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "service_phone": "400-820-1234",
-                     *       "uploads": {
-                     *         "max_size": 10485760,
-                     *         "max_files": 20,
-                     *         "photo_types": [
-                     *           "image/heic",
-                     *           "image/jpeg",
-                     *           "image/png",
-                     *           "image/webp"
-                     *         ],
-                     *         "document_types": [
-                     *           "application/pdf"
-                     *         ],
-                     *         "photo_extensions": [
-                     *           "heic",
-                     *           "jpeg",
-                     *           "jpg",
-                     *           "png",
-                     *           "webp"
-                     *         ],
-                     *         "document_extensions": [
-                     *           "pdf"
-                     *         ]
-                     *       },
-                     *       "wechat": {
-                     *         "subscribe_templates": {
-                     *           "accept": "tmpl-accept",
-                     *           "submit_quote": "tmpl-quote"
-                     *         }
-                     *       },
-                     *       "languages": [
-                     *         "zh_CN",
-                     *         "en"
-                     *       ]
-                     *     }
-                     */
                     "application/json": components["schemas"]["ClientConfig"];
                 };
             };
@@ -2565,38 +3663,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "answer_by": "2026-12-05T10:52:54+08:00",
-                     *           "city": "上海市",
-                     *           "district": "浦东新区",
-                     *           "id": 1,
-                     *           "instruments": [
-                     *             {
-                     *               "brand": "Agilent",
-                     *               "instrument_name": "液相色谱仪",
-                     *               "model": "1260",
-                     *               "quantity": 1
-                     *             }
-                     *           ],
-                     *           "number": "FW2612050001",
-                     *           "province": "上海市",
-                     *           "requested_time": null,
-                     *           "state": "submitted",
-                     *           "state_name": "待接单",
-                     *           "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *           "title": "仪器维修 · 液相色谱仪 Agilent 1260",
-                     *           "type": "repair",
-                     *           "type_name": "仪器维修"
-                     *         }
-                     *       ],
-                     *       "page": 1,
-                     *       "page_size": 20,
-                     *       "total": 1
-                     *     }
-                     */
                     "application/json": components["schemas"]["InboxPage"];
                 };
             };
@@ -2663,7 +3729,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["Empty"];
             };
         };
@@ -2674,199 +3739,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": null,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": "工程师00",
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [
-                     *           {
-                     *             "action": "visit_onsite",
-                     *             "actor": "engineer",
-                     *             "button": "预约上门",
-                     *             "fields": [
-                     *               {
-                     *                 "kind": "datetime",
-                     *                 "label": "上门时间",
-                     *                 "minimum": "2026-12-05T10:22:54+08:00",
-                     *                 "name": "appointment",
-                     *                 "required": true
-                     *               },
-                     *               {
-                     *                 "kind": "text",
-                     *                 "label": "说明",
-                     *                 "name": "description",
-                     *                 "required": false
-                     *               }
-                     *             ],
-                     *             "label": "上门服务",
-                     *             "request": {
-                     *               "method": "POST",
-                     *               "path": "/api/v1/engineer/tasks/1/steps"
-                     *             }
-                     *           },
-                     *           {
-                     *             "action": "visit_remote",
-                     *             "actor": "engineer",
-                     *             "button": "线上协助",
-                     *             "fields": [
-                     *               {
-                     *                 "kind": "text",
-                     *                 "label": "说明",
-                     *                 "name": "description",
-                     *                 "required": false
-                     *               }
-                     *             ],
-                     *             "label": "线上协助",
-                     *             "request": {
-                     *               "method": "POST",
-                     *               "path": "/api/v1/engineer/tasks/1/steps"
-                     *             }
-                     *           }
-                     *         ],
-                     *         "current_step": "accepted",
-                     *         "hint": "请保持电话畅通，我们稍后会联系您",
-                     *         "quote": null,
-                     *         "quote_status": null,
-                     *         "quotes": [],
-                     *         "rating": null,
-                     *         "report": null,
-                     *         "report_status": null,
-                     *         "reports": [],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": "请保持电话畅通，我们稍后会联系您",
-                     *             "name": "已接单",
-                     *             "records": [
-                     *               {
-                     *                 "action": "accept",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 3,
-                     *                 "label": "工程师已接单",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "current"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "维修方案和报价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": null,
-                     *             "name": "维修中",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "in_progress",
-                     *       "state_name": "进行中",
-                     *       "step": {
-                     *         "code": "accepted",
-                     *         "name": "已接单"
-                     *       },
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": null
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -3017,11 +3889,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "reason": "本周在外地出差"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Reason"];
             };
         };
@@ -3174,24 +4041,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "created_at": "2026-12-05T10:22:54+08:00",
-                     *           "description": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *           "id": 1,
-                     *           "label": "新订单 FW2612050001",
-                     *           "order_id": 1,
-                     *           "unread": true
-                     *         }
-                     *       ],
-                     *       "page": 1,
-                     *       "page_size": 20,
-                     *       "total": 1,
-                     *       "unread": 1
-                     *     }
-                     */
                     "application/json": components["schemas"]["NotificationPage"];
                 };
             };
@@ -3259,11 +4108,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "unread": 1
-                     *     }
-                     */
                     "application/json": components["schemas"]["UnreadCount"];
                 };
             };
@@ -3322,21 +4166,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "created_at": "2026-12-05T10:22:54+08:00",
-                     *           "description": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *           "id": 1,
-                     *           "label": "新订单 FW2612050001",
-                     *           "order_id": 1,
-                     *           "unread": false
-                     *         }
-                     *       ],
-                     *       "unread": 0
-                     *     }
-                     */
                     "application/json": components["schemas"]["NotificationWait"];
                 };
             };
@@ -3401,7 +4230,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["Empty"];
             };
         };
@@ -3412,11 +4240,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "unread": 0
-                     *     }
-                     */
                     "application/json": components["schemas"]["UnreadCount"];
                 };
             };
@@ -3547,40 +4370,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "appointment": null,
-                     *           "company": "上海某检测有限公司",
-                     *           "engineer": "工程师00",
-                     *           "id": 1,
-                     *           "instruments": [
-                     *             {
-                     *               "brand": "Agilent",
-                     *               "instrument_name": "液相色谱仪",
-                     *               "model": "1260",
-                     *               "quantity": 1
-                     *             }
-                     *           ],
-                     *           "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *           "number": "FW2612050001",
-                     *           "state": "in_progress",
-                     *           "state_name": "进行中",
-                     *           "step": {
-                     *             "code": "accepted",
-                     *             "name": "已接单"
-                     *           },
-                     *           "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *           "type": "repair",
-                     *           "type_name": "仪器维修"
-                     *         }
-                     *       ],
-                     *       "page": 1,
-                     *       "page_size": 20,
-                     *       "total": 1
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderPage"];
                 };
             };
@@ -3651,199 +4440,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": null,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": "工程师00",
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [
-                     *           {
-                     *             "action": "visit_onsite",
-                     *             "actor": "engineer",
-                     *             "button": "预约上门",
-                     *             "fields": [
-                     *               {
-                     *                 "kind": "datetime",
-                     *                 "label": "上门时间",
-                     *                 "minimum": "2026-12-05T10:22:54+08:00",
-                     *                 "name": "appointment",
-                     *                 "required": true
-                     *               },
-                     *               {
-                     *                 "kind": "text",
-                     *                 "label": "说明",
-                     *                 "name": "description",
-                     *                 "required": false
-                     *               }
-                     *             ],
-                     *             "label": "上门服务",
-                     *             "request": {
-                     *               "method": "POST",
-                     *               "path": "/api/v1/engineer/tasks/1/steps"
-                     *             }
-                     *           },
-                     *           {
-                     *             "action": "visit_remote",
-                     *             "actor": "engineer",
-                     *             "button": "线上协助",
-                     *             "fields": [
-                     *               {
-                     *                 "kind": "text",
-                     *                 "label": "说明",
-                     *                 "name": "description",
-                     *                 "required": false
-                     *               }
-                     *             ],
-                     *             "label": "线上协助",
-                     *             "request": {
-                     *               "method": "POST",
-                     *               "path": "/api/v1/engineer/tasks/1/steps"
-                     *             }
-                     *           }
-                     *         ],
-                     *         "current_step": "accepted",
-                     *         "hint": "请保持电话畅通，我们稍后会联系您",
-                     *         "quote": null,
-                     *         "quote_status": null,
-                     *         "quotes": [],
-                     *         "rating": null,
-                     *         "report": null,
-                     *         "report_status": null,
-                     *         "reports": [],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": "请保持电话畅通，我们稍后会联系您",
-                     *             "name": "已接单",
-                     *             "records": [
-                     *               {
-                     *                 "action": "accept",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 3,
-                     *                 "label": "工程师已接单",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "current"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "维修方案和报价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": null,
-                     *             "name": "维修中",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "in_progress",
-                     *       "state_name": "进行中",
-                     *       "step": {
-                     *         "code": "accepted",
-                     *         "name": "已接单"
-                     *       },
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": null
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -3924,16 +4520,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": 3,
-                     *       "mimetype": "image/jpeg",
-                     *       "name": "site.jpg",
-                     *       "size": 3042,
-                     *       "thumbnail_url": "/api/v1/files/3/thumbnail",
-                     *       "url": "/api/v1/files/3"
-                     *     }
-                     */
                     "application/json": components["schemas"]["File"];
                 };
             };
@@ -4070,24 +4656,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "action": "submit_assessment",
-                 *       "description": "泵密封圈老化导致压力波动，需更换密封圈",
-                 *       "photos": [
-                 *         301,
-                 *         302
-                 *       ],
-                 *       "check_in": {
-                 *         "time": "2025-05-29T10:05:00+08:00",
-                 *         "latitude": 31.2019,
-                 *         "longitude": 121.6005,
-                 *         "accuracy": 15,
-                 *         "address": "上海市浦东新区蔡伦路88号",
-                 *         "coordinate_system": "gcj02"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["StepSubmission"];
             };
         };
@@ -4098,207 +4666,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": "2026-12-07T10:22:55+08:00",
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": "工程师00",
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [
-                     *           {
-                     *             "action": "submit_assessment",
-                     *             "actor": "engineer",
-                     *             "button": "提交评估",
-                     *             "fields": [
-                     *               {
-                     *                 "kind": "text",
-                     *                 "label": "维修评估",
-                     *                 "name": "description",
-                     *                 "required": true
-                     *               },
-                     *               {
-                     *                 "kind": "check_in",
-                     *                 "label": "现场打卡",
-                     *                 "name": "check_in",
-                     *                 "required": true
-                     *               },
-                     *               {
-                     *                 "kind": "images",
-                     *                 "label": "照片",
-                     *                 "max_items": 20,
-                     *                 "min_items": 1,
-                     *                 "name": "photos",
-                     *                 "required": true,
-                     *                 "upload": "/api/v1/engineer/tasks/1/files"
-                     *               }
-                     *             ],
-                     *             "label": "维修评估",
-                     *             "request": {
-                     *               "method": "POST",
-                     *               "path": "/api/v1/engineer/tasks/1/steps"
-                     *             }
-                     *           }
-                     *         ],
-                     *         "current_step": "visit",
-                     *         "hint": "等待上门：已约定上门时间为2026年12月7日10:22请保持电话畅通，工程师会按约定时间上门",
-                     *         "quote": null,
-                     *         "quote_status": null,
-                     *         "quotes": [],
-                     *         "rating": null,
-                     *         "report": null,
-                     *         "report_status": null,
-                     *         "reports": [],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": null,
-                     *             "name": "已接单",
-                     *             "records": [
-                     *               {
-                     *                 "action": "accept",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 3,
-                     *                 "label": "工程师已接单",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": "等待上门：已约定上门时间为2026年12月7日10:22请保持电话畅通，工程师会按约定时间上门",
-                     *             "name": "判断是否需要上门",
-                     *             "records": [
-                     *               {
-                     *                 "action": "visit_onsite",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": "2026-12-07T10:22:55+08:00",
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 5,
-                     *                 "label": "上门服务",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": "onsite"
-                     *               }
-                     *             ],
-                     *             "status": "current"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "维修方案和报价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": null,
-                     *             "name": "维修中",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "in_progress",
-                     *       "state_name": "进行中",
-                     *       "step": {
-                     *         "code": "visit",
-                     *         "name": "判断是否需要上门"
-                     *       },
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": "onsite"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -4460,16 +4827,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "id": 1,
-                     *       "mimetype": "image/jpeg",
-                     *       "name": "fault.jpg",
-                     *       "size": 3108,
-                     *       "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *       "url": "/api/v1/files/1"
-                     *     }
-                     */
                     "application/json": components["schemas"]["File"];
                 };
             };
@@ -4735,19 +5092,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "contact": {
-                     *         "address": null,
-                     *         "company": null,
-                     *         "department": null,
-                     *         "email": null,
-                     *         "name": null,
-                     *         "phone": null,
-                     *         "position": null
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["Profile"];
                 };
             };
@@ -4795,14 +5139,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "contact": {
-                 *         "department": "质检部",
-                 *         "email": "liu.yang@example.com"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["ProfileUpdate"];
             };
         };
@@ -4813,19 +5149,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["Profile"];
                 };
             };
@@ -4974,589 +5297,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "code": "repair",
-                     *           "fields": [
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Name or Purpose",
-                     *                 "zh_CN": "仪器名称或用途"
-                     *               },
-                     *               "max_length": 200,
-                     *               "name": "instrument_name",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Type",
-                     *                 "zh_CN": "仪器类型"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "category",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Brand",
-                     *                 "zh_CN": "品牌"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "brand",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Model",
-                     *                 "zh_CN": "型号"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "model",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Fault Description",
-                     *                 "zh_CN": "故障描述"
-                     *               },
-                     *               "max_length": 10000,
-                     *               "name": "fault_description",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "images",
-                     *               "label": {
-                     *                 "en": "Photos",
-                     *                 "zh_CN": "拍照"
-                     *               },
-                     *               "max_items": 20,
-                     *               "name": "files",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "int",
-                     *               "label": {
-                     *                 "en": "Quantity",
-                     *                 "zh_CN": "数量"
-                     *               },
-                     *               "maximum": 9999,
-                     *               "minimum": 1,
-                     *               "name": "quantity",
-                     *               "required": true
-                     *             }
-                     *           ],
-                     *           "name": {
-                     *             "en": "Repair",
-                     *             "zh_CN": "仪器维修"
-                     *           }
-                     *         },
-                     *         {
-                     *           "code": "maintenance",
-                     *           "fields": [
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Name or Purpose",
-                     *                 "zh_CN": "仪器名称或用途"
-                     *               },
-                     *               "max_length": 200,
-                     *               "name": "instrument_name",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Type",
-                     *                 "zh_CN": "仪器类型"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "category",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Brand",
-                     *                 "zh_CN": "品牌"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "brand",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Model",
-                     *                 "zh_CN": "型号"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "model",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Fault Description",
-                     *                 "zh_CN": "故障描述"
-                     *               },
-                     *               "max_length": 10000,
-                     *               "name": "fault_description",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "images",
-                     *               "label": {
-                     *                 "en": "Photos",
-                     *                 "zh_CN": "拍照"
-                     *               },
-                     *               "max_items": 20,
-                     *               "name": "files",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "int",
-                     *               "label": {
-                     *                 "en": "Quantity",
-                     *                 "zh_CN": "数量"
-                     *               },
-                     *               "maximum": 9999,
-                     *               "minimum": 1,
-                     *               "name": "quantity",
-                     *               "required": true
-                     *             }
-                     *           ],
-                     *           "name": {
-                     *             "en": "Maintenance",
-                     *             "zh_CN": "仪器保养"
-                     *           }
-                     *         },
-                     *         {
-                     *           "code": "recycle",
-                     *           "fields": [
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Name or Purpose",
-                     *                 "zh_CN": "仪器名称或用途"
-                     *               },
-                     *               "max_length": 200,
-                     *               "name": "instrument_name",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Type",
-                     *                 "zh_CN": "仪器类型"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "category",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Brand",
-                     *                 "zh_CN": "品牌"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "brand",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Model",
-                     *                 "zh_CN": "型号"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "model",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "int",
-                     *               "label": {
-                     *                 "en": "Quantity",
-                     *                 "zh_CN": "数量"
-                     *               },
-                     *               "maximum": 9999,
-                     *               "minimum": 1,
-                     *               "name": "quantity",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "files",
-                     *               "label": {
-                     *                 "en": "Photos and Documents",
-                     *                 "zh_CN": "照片和文档"
-                     *               },
-                     *               "max_items": 20,
-                     *               "name": "files",
-                     *               "required": false
-                     *             }
-                     *           ],
-                     *           "name": {
-                     *             "en": "Buy-back",
-                     *             "zh_CN": "仪器回收"
-                     *           }
-                     *         },
-                     *         {
-                     *           "code": "rental",
-                     *           "fields": [
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Name or Purpose",
-                     *                 "zh_CN": "仪器名称或用途"
-                     *               },
-                     *               "max_length": 200,
-                     *               "name": "instrument_name",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Type",
-                     *                 "zh_CN": "仪器类型"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "category",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Brand",
-                     *                 "zh_CN": "品牌"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "brand",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Model",
-                     *                 "zh_CN": "型号"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "model",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "int",
-                     *               "label": {
-                     *                 "en": "Quantity",
-                     *                 "zh_CN": "数量"
-                     *               },
-                     *               "maximum": 9999,
-                     *               "minimum": 1,
-                     *               "name": "quantity",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "files",
-                     *               "label": {
-                     *                 "en": "Photos and Documents",
-                     *                 "zh_CN": "照片和文档"
-                     *               },
-                     *               "max_items": 20,
-                     *               "name": "files",
-                     *               "required": false
-                     *             }
-                     *           ],
-                     *           "name": {
-                     *             "en": "Rental",
-                     *             "zh_CN": "仪器租赁"
-                     *           }
-                     *         },
-                     *         {
-                     *           "code": "training",
-                     *           "fields": [
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Name or Purpose",
-                     *                 "zh_CN": "仪器名称或用途"
-                     *               },
-                     *               "max_length": 200,
-                     *               "name": "instrument_name",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Type",
-                     *                 "zh_CN": "仪器类型"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "category",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Brand",
-                     *                 "zh_CN": "品牌"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "brand",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Model",
-                     *                 "zh_CN": "型号"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "model",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "datetime",
-                     *               "label": {
-                     *                 "en": "Appointment Time",
-                     *                 "zh_CN": "预约时间"
-                     *               },
-                     *               "name": "appointment_time",
-                     *               "required": true
-                     *             }
-                     *           ],
-                     *           "name": {
-                     *             "en": "Training",
-                     *             "zh_CN": "培训预约"
-                     *           }
-                     *         },
-                     *         {
-                     *           "code": "validation",
-                     *           "fields": [
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Name or Purpose",
-                     *                 "zh_CN": "仪器名称或用途"
-                     *               },
-                     *               "max_length": 200,
-                     *               "name": "instrument_name",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Type",
-                     *                 "zh_CN": "仪器类型"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "category",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Brand",
-                     *                 "zh_CN": "品牌"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "brand",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Model",
-                     *                 "zh_CN": "型号"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "model",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "choices": [
-                     *                 {
-                     *                   "label": {
-                     *                     "en": "IQ Installation Qualification",
-                     *                     "zh_CN": "IQ 安装验证"
-                     *                   },
-                     *                   "value": "iq"
-                     *                 },
-                     *                 {
-                     *                   "label": {
-                     *                     "en": "OQ Operational Qualification",
-                     *                     "zh_CN": "OQ 运行验证"
-                     *                   },
-                     *                   "value": "oq"
-                     *                 },
-                     *                 {
-                     *                   "label": {
-                     *                     "en": "PQ Performance Qualification",
-                     *                     "zh_CN": "PQ 性能验证"
-                     *                   },
-                     *                   "value": "pq"
-                     *                 }
-                     *               ],
-                     *               "kind": "multiselection",
-                     *               "label": {
-                     *                 "en": "Validation Categories",
-                     *                 "zh_CN": "验证类别"
-                     *               },
-                     *               "name": "validation_categories",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "images",
-                     *               "label": {
-                     *                 "en": "Photos",
-                     *                 "zh_CN": "拍照"
-                     *               },
-                     *               "max_items": 20,
-                     *               "name": "files",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "int",
-                     *               "label": {
-                     *                 "en": "Quantity",
-                     *                 "zh_CN": "数量"
-                     *               },
-                     *               "maximum": 9999,
-                     *               "minimum": 1,
-                     *               "name": "quantity",
-                     *               "required": true
-                     *             }
-                     *           ],
-                     *           "name": {
-                     *             "en": "Validation",
-                     *             "zh_CN": "仪器验证"
-                     *           }
-                     *         },
-                     *         {
-                     *           "code": "selection",
-                     *           "fields": [
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Name or Purpose",
-                     *                 "zh_CN": "仪器名称或用途"
-                     *               },
-                     *               "max_length": 200,
-                     *               "name": "instrument_name",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Requirement Description",
-                     *                 "zh_CN": "需求描述"
-                     *               },
-                     *               "max_length": 10000,
-                     *               "name": "requirement",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "int",
-                     *               "label": {
-                     *                 "en": "Quantity",
-                     *                 "zh_CN": "数量"
-                     *               },
-                     *               "maximum": 9999,
-                     *               "minimum": 1,
-                     *               "name": "quantity",
-                     *               "required": true
-                     *             }
-                     *           ],
-                     *           "name": {
-                     *             "en": "Selection",
-                     *             "zh_CN": "仪器选型"
-                     *           }
-                     *         },
-                     *         {
-                     *           "code": "installation",
-                     *           "fields": [
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Name or Purpose",
-                     *                 "zh_CN": "仪器名称或用途"
-                     *               },
-                     *               "max_length": 200,
-                     *               "name": "instrument_name",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Instrument Type",
-                     *                 "zh_CN": "仪器类型"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "category",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Brand",
-                     *                 "zh_CN": "品牌"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "brand",
-                     *               "required": true
-                     *             },
-                     *             {
-                     *               "kind": "str",
-                     *               "label": {
-                     *                 "en": "Model",
-                     *                 "zh_CN": "型号"
-                     *               },
-                     *               "max_length": 100,
-                     *               "name": "model",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "images",
-                     *               "label": {
-                     *                 "en": "Photos",
-                     *                 "zh_CN": "拍照"
-                     *               },
-                     *               "max_items": 20,
-                     *               "name": "files",
-                     *               "required": false
-                     *             },
-                     *             {
-                     *               "kind": "int",
-                     *               "label": {
-                     *                 "en": "Quantity",
-                     *                 "zh_CN": "数量"
-                     *               },
-                     *               "maximum": 9999,
-                     *               "minimum": 1,
-                     *               "name": "quantity",
-                     *               "required": true
-                     *             }
-                     *           ],
-                     *           "name": {
-                     *             "en": "Installation",
-                     *             "zh_CN": "仪器安装"
-                     *           }
-                     *         }
-                     *       ],
-                     *       "order_files": {
-                     *         "label": {
-                     *           "en": "Attachments (photos, Word, Excel, PDF)",
-                     *           "zh_CN": "附件（照片、Word、Excel、PDF）"
-                     *         },
-                     *         "max_items": 20
-                     *       }
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderTypeList"];
                 };
             };
@@ -5585,8 +5325,8 @@ export interface operations {
                 page?: number;
                 /** @description Items per page, 1 to 100 */
                 page_size?: number;
-                /** @description Only the orders in this state */
-                state?: "submitted" | "in_progress" | "done" | "cancelled";
+                /** @description Only the orders in this state; open: waiting for an engineer or in progress (the tab 进行中) */
+                state?: "submitted" | "in_progress" | "done" | "cancelled" | "open";
                 /** @description Only the orders of this type */
                 type?: "repair" | "maintenance" | "recycle" | "rental" | "training" | "validation" | "selection" | "installation";
                 /** @description true (or 1): only the orders waiting for the caller's answer (a quote or a report to confirm, the service to rate) */
@@ -5607,37 +5347,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "appointment": null,
-                     *           "company": "上海某检测有限公司",
-                     *           "engineer": null,
-                     *           "id": 1,
-                     *           "instruments": [
-                     *             {
-                     *               "brand": "Agilent",
-                     *               "instrument_name": "液相色谱仪",
-                     *               "model": "1260",
-                     *               "quantity": 1
-                     *             }
-                     *           ],
-                     *           "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *           "number": "FW2612050001",
-                     *           "state": "submitted",
-                     *           "state_name": "待接单",
-                     *           "step": null,
-                     *           "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *           "type": "repair",
-                     *           "type_name": "仪器维修"
-                     *         }
-                     *       ],
-                     *       "page": 1,
-                     *       "page_size": 20,
-                     *       "total": 1
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderPage"];
                 };
             };
@@ -5701,33 +5410,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "type": "repair",
-                 *       "contact": {
-                 *         "name": "刘洋",
-                 *         "company": "上海联科生物科技有限公司",
-                 *         "phone": "13901760231",
-                 *         "address": "上海市浦东新区张江高科技园区蔡伦路88号3号楼"
-                 *       },
-                 *       "lines": [
-                 *         {
-                 *           "instrument_name": "液相色谱仪",
-                 *           "brand": "Agilent",
-                 *           "model": "1260",
-                 *           "fault_description": "泵压力波动",
-                 *           "quantity": 1,
-                 *           "files": [
-                 *             273,
-                 *             274
-                 *           ]
-                 *         }
-                 *       ],
-                 *       "files": [
-                 *         275
-                 *       ]
-                 *     }
-                 */
                 "application/json": components["schemas"]["OrderSubmission"];
             };
         };
@@ -5738,154 +5420,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": null,
-                     *       "can_cancel": true,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": null,
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [
-                     *           {
-                     *             "action": "cancel",
-                     *             "actor": "customer",
-                     *             "button": "取消订单",
-                     *             "fields": [
-                     *               {
-                     *                 "kind": "text",
-                     *                 "label": "原因",
-                     *                 "name": "reason",
-                     *                 "required": true
-                     *               }
-                     *             ],
-                     *             "label": "已取消订单",
-                     *             "request": {
-                     *               "method": "POST",
-                     *               "path": "/api/v1/orders/1/cancel"
-                     *             }
-                     *           }
-                     *         ],
-                     *         "current_step": null,
-                     *         "hint": "订单已提交，正在为您安排工程师",
-                     *         "quote": null,
-                     *         "quote_status": null,
-                     *         "quotes": [],
-                     *         "rating": null,
-                     *         "report": null,
-                     *         "report_status": null,
-                     *         "reports": [],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": null,
-                     *             "name": "已接单",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "维修方案和报价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": null,
-                     *             "name": "维修中",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "submitted",
-                     *       "state_name": "待接单",
-                     *       "step": null,
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": null
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -5998,154 +5532,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": null,
-                     *       "can_cancel": true,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": null,
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [
-                     *           {
-                     *             "action": "cancel",
-                     *             "actor": "customer",
-                     *             "button": "取消订单",
-                     *             "fields": [
-                     *               {
-                     *                 "kind": "text",
-                     *                 "label": "原因",
-                     *                 "name": "reason",
-                     *                 "required": true
-                     *               }
-                     *             ],
-                     *             "label": "已取消订单",
-                     *             "request": {
-                     *               "method": "POST",
-                     *               "path": "/api/v1/orders/1/cancel"
-                     *             }
-                     *           }
-                     *         ],
-                     *         "current_step": null,
-                     *         "hint": "订单已提交，正在为您安排工程师",
-                     *         "quote": null,
-                     *         "quote_status": null,
-                     *         "quotes": [],
-                     *         "rating": null,
-                     *         "report": null,
-                     *         "report_status": null,
-                     *         "reports": [],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": null,
-                     *             "name": "已接单",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "维修方案和报价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": null,
-                     *             "name": "维修中",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "submitted",
-                     *       "state_name": "待接单",
-                     *       "step": null,
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": null
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -6210,11 +5596,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "reason": "仪器已自行修好"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Reason"];
             };
         };
@@ -6225,126 +5606,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": null,
-                     *       "can_cancel": false,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": null,
-                     *       "files": [],
-                     *       "id": 2,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": null,
-                     *           "instrument_name": "食品中农药多残留筛查",
-                     *           "model": null,
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": null,
-                     *           "category": null,
-                     *           "fault_description": null,
-                     *           "files": [],
-                     *           "instrument_name": "食品中农药多残留筛查",
-                     *           "model": null,
-                     *           "quantity": 1,
-                     *           "requirement": "检出限≤0.01 mg/kg",
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器选型 · 食品中农药多残留筛查 · 上海某检测有限公司",
-                     *       "number": "FW2612050002",
-                     *       "progress": {
-                     *         "actions": [],
-                     *         "current_step": null,
-                     *         "hint": "订单已取消。已自行解决",
-                     *         "quote": null,
-                     *         "quote_status": null,
-                     *         "quotes": [],
-                     *         "rating": null,
-                     *         "report": null,
-                     *         "report_status": null,
-                     *         "reports": [],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": null,
-                     *             "name": "已接单",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "选型分析完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "选型方案和报价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": null,
-                     *             "name": "选型进行中",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "cancelled",
-                     *       "state_name": "已取消",
-                     *       "step": null,
-                     *       "submitted_at": "2026-12-05T10:22:55+08:00",
-                     *       "type": "selection",
-                     *       "type_name": "仪器选型",
-                     *       "visit_mode": null
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -6493,7 +5754,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["Answer"];
             };
         };
@@ -6504,337 +5764,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": "2026-12-07T10:22:55+08:00",
-                     *       "can_cancel": false,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": "工程师00",
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [],
-                     *         "current_step": "work",
-                     *         "hint": "工程师维修中",
-                     *         "quote": {
-                     *           "amount": "800.50",
-                     *           "currency": "CNY",
-                     *           "files": [],
-                     *           "plan": "更换单向阀（国产配件）",
-                     *           "reason": null,
-                     *           "state": "confirmed",
-                     *           "version": 2
-                     *         },
-                     *         "quote_status": "confirmed",
-                     *         "quotes": [
-                     *           {
-                     *             "amount": "800.50",
-                     *             "currency": "CNY",
-                     *             "files": [],
-                     *             "plan": "更换单向阀（国产配件）",
-                     *             "reason": null,
-                     *             "state": "confirmed",
-                     *             "version": 2
-                     *           },
-                     *           {
-                     *             "amount": "1000.00",
-                     *             "currency": "CNY",
-                     *             "files": [],
-                     *             "plan": "更换单向阀",
-                     *             "reason": "太贵了",
-                     *             "state": "rejected",
-                     *             "version": 1
-                     *           }
-                     *         ],
-                     *         "rating": null,
-                     *         "report": null,
-                     *         "report_status": null,
-                     *         "reports": [],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": null,
-                     *             "name": "已接单",
-                     *             "records": [
-                     *               {
-                     *                 "action": "accept",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 3,
-                     *                 "label": "工程师已接单",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [
-                     *               {
-                     *                 "action": "visit_onsite",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": "2026-12-07T10:22:55+08:00",
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 5,
-                     *                 "label": "上门服务",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": "onsite"
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_assessment",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": {
-                     *                   "accuracy": 12.5,
-                     *                   "address": "上海市浦东新区张江路1号",
-                     *                   "coordinate_system": null,
-                     *                   "latitude": 31.2304,
-                     *                   "longitude": 121.4737,
-                     *                   "time": "2026-12-07T10:22:55+08:00"
-                     *                 },
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "单向阀堵塞，需要更换",
-                     *                 "files": [],
-                     *                 "id": 6,
-                     *                 "label": "维修评估",
-                     *                 "photos": [
-                     *                   {
-                     *                     "id": 3,
-                     *                     "mimetype": "image/jpeg",
-                     *                     "name": "site.jpg",
-                     *                     "size": 3042,
-                     *                     "thumbnail_url": "/api/v1/files/3/thumbnail",
-                     *                     "url": "/api/v1/files/3"
-                     *                   }
-                     *                 ],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "维修方案和报价",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_quote",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "更换单向阀",
-                     *                 "files": [],
-                     *                 "id": 7,
-                     *                 "label": "维修方案",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "reject_quote",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 8,
-                     *                 "label": "已拒绝报价",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": "太贵了",
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "submit_quote",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "更换单向阀（国产配件）",
-                     *                 "files": [],
-                     *                 "id": 9,
-                     *                 "label": "修改后的维修方案",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "800.50",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀（国产配件）",
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": "工程师维修中",
-                     *             "name": "维修中",
-                     *             "records": [
-                     *               {
-                     *                 "action": "confirm_quote",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 10,
-                     *                 "label": "已确认报价",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "800.50",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀（国产配件）",
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "current"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "in_progress",
-                     *       "state_name": "进行中",
-                     *       "step": {
-                     *         "code": "work",
-                     *         "name": "维修中"
-                     *       },
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": "onsite"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -6983,11 +5912,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "reason": "价格偏高，请调整方案"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Answer"];
             };
         };
@@ -6998,296 +5922,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": "2026-12-07T10:22:55+08:00",
-                     *       "can_cancel": true,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": "工程师00",
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [
-                     *           {
-                     *             "action": "cancel",
-                     *             "actor": "customer",
-                     *             "button": "取消订单",
-                     *             "fields": [
-                     *               {
-                     *                 "kind": "text",
-                     *                 "label": "原因",
-                     *                 "name": "reason",
-                     *                 "required": true
-                     *               }
-                     *             ],
-                     *             "label": "已取消订单",
-                     *             "request": {
-                     *               "method": "POST",
-                     *               "path": "/api/v1/orders/1/cancel"
-                     *             }
-                     *           }
-                     *         ],
-                     *         "current_step": "quote",
-                     *         "hint": "已收到您的意见，工程师正在修改维修方案和报价，请稍候。",
-                     *         "quote": {
-                     *           "amount": "1000.00",
-                     *           "currency": "CNY",
-                     *           "files": [],
-                     *           "plan": "更换单向阀",
-                     *           "reason": "太贵了",
-                     *           "state": "rejected",
-                     *           "version": 1
-                     *         },
-                     *         "quote_status": "revising",
-                     *         "quotes": [
-                     *           {
-                     *             "amount": "1000.00",
-                     *             "currency": "CNY",
-                     *             "files": [],
-                     *             "plan": "更换单向阀",
-                     *             "reason": "太贵了",
-                     *             "state": "rejected",
-                     *             "version": 1
-                     *           }
-                     *         ],
-                     *         "rating": null,
-                     *         "report": null,
-                     *         "report_status": null,
-                     *         "reports": [],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": null,
-                     *             "name": "已接单",
-                     *             "records": [
-                     *               {
-                     *                 "action": "accept",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 3,
-                     *                 "label": "工程师已接单",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [
-                     *               {
-                     *                 "action": "visit_onsite",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": "2026-12-07T10:22:55+08:00",
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 5,
-                     *                 "label": "上门服务",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": "onsite"
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_assessment",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": {
-                     *                   "accuracy": 12.5,
-                     *                   "address": "上海市浦东新区张江路1号",
-                     *                   "coordinate_system": null,
-                     *                   "latitude": 31.2304,
-                     *                   "longitude": 121.4737,
-                     *                   "time": "2026-12-07T10:22:55+08:00"
-                     *                 },
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "单向阀堵塞，需要更换",
-                     *                 "files": [],
-                     *                 "id": 6,
-                     *                 "label": "维修评估",
-                     *                 "photos": [
-                     *                   {
-                     *                     "id": 3,
-                     *                     "mimetype": "image/jpeg",
-                     *                     "name": "site.jpg",
-                     *                     "size": 3042,
-                     *                     "thumbnail_url": "/api/v1/files/3/thumbnail",
-                     *                     "url": "/api/v1/files/3"
-                     *                   }
-                     *                 ],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": "已收到您的意见，工程师正在修改维修方案和报价，请稍候。",
-                     *             "name": "维修方案和报价",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_quote",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "更换单向阀",
-                     *                 "files": [],
-                     *                 "id": 7,
-                     *                 "label": "维修方案",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "reject_quote",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 8,
-                     *                 "label": "已拒绝报价",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": "太贵了",
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "current"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": null,
-                     *             "name": "维修中",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "in_progress",
-                     *       "state_name": "进行中",
-                     *       "step": {
-                     *         "code": "quote",
-                     *         "name": "维修方案和报价"
-                     *       },
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": "onsite"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -7436,14 +6070,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "attitude": 5,
-                 *       "quality": 5,
-                 *       "overall": 4,
-                 *       "comment": "工程师很专业"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Rating"];
             };
         };
@@ -7454,475 +6080,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": "2026-12-07T10:22:55+08:00",
-                     *       "can_cancel": false,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": "工程师00",
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [],
-                     *         "current_step": "done",
-                     *         "hint": "祝您生活愉快！",
-                     *         "quote": {
-                     *           "amount": "800.50",
-                     *           "currency": "CNY",
-                     *           "files": [],
-                     *           "plan": "更换单向阀（国产配件）",
-                     *           "reason": null,
-                     *           "state": "confirmed",
-                     *           "version": 2
-                     *         },
-                     *         "quote_status": "confirmed",
-                     *         "quotes": [
-                     *           {
-                     *             "amount": "800.50",
-                     *             "currency": "CNY",
-                     *             "files": [],
-                     *             "plan": "更换单向阀（国产配件）",
-                     *             "reason": null,
-                     *             "state": "confirmed",
-                     *             "version": 2
-                     *           },
-                     *           {
-                     *             "amount": "1000.00",
-                     *             "currency": "CNY",
-                     *             "files": [],
-                     *             "plan": "更换单向阀",
-                     *             "reason": "太贵了",
-                     *             "state": "rejected",
-                     *             "version": 1
-                     *           }
-                     *         ],
-                     *         "rating": {
-                     *           "attitude": 5,
-                     *           "comment": "很专业",
-                     *           "overall": 5,
-                     *           "quality": 4
-                     *         },
-                     *         "report": {
-                     *           "content": "已更换单向阀，压力波动≤1 bar，RSD 0.4%",
-                     *           "files": [],
-                     *           "reason": null,
-                     *           "state": "confirmed",
-                     *           "version": 2
-                     *         },
-                     *         "report_status": "confirmed",
-                     *         "reports": [
-                     *           {
-                     *             "content": "已更换单向阀，压力波动≤1 bar，RSD 0.4%",
-                     *             "files": [],
-                     *             "reason": null,
-                     *             "state": "confirmed",
-                     *             "version": 2
-                     *           },
-                     *           {
-                     *             "content": "已更换单向阀，压力稳定",
-                     *             "files": [],
-                     *             "reason": "请附测试数据",
-                     *             "state": "rejected",
-                     *             "version": 1
-                     *           }
-                     *         ],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": null,
-                     *             "name": "已接单",
-                     *             "records": [
-                     *               {
-                     *                 "action": "accept",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 3,
-                     *                 "label": "工程师已接单",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [
-                     *               {
-                     *                 "action": "visit_onsite",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": "2026-12-07T10:22:55+08:00",
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 5,
-                     *                 "label": "上门服务",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": "onsite"
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_assessment",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": {
-                     *                   "accuracy": 12.5,
-                     *                   "address": "上海市浦东新区张江路1号",
-                     *                   "coordinate_system": null,
-                     *                   "latitude": 31.2304,
-                     *                   "longitude": 121.4737,
-                     *                   "time": "2026-12-07T10:22:55+08:00"
-                     *                 },
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "单向阀堵塞，需要更换",
-                     *                 "files": [],
-                     *                 "id": 6,
-                     *                 "label": "维修评估",
-                     *                 "photos": [
-                     *                   {
-                     *                     "id": 3,
-                     *                     "mimetype": "image/jpeg",
-                     *                     "name": "site.jpg",
-                     *                     "size": 3042,
-                     *                     "thumbnail_url": "/api/v1/files/3/thumbnail",
-                     *                     "url": "/api/v1/files/3"
-                     *                   }
-                     *                 ],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "维修方案和报价",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_quote",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "更换单向阀",
-                     *                 "files": [],
-                     *                 "id": 7,
-                     *                 "label": "维修方案",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "reject_quote",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 8,
-                     *                 "label": "已拒绝报价",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": "太贵了",
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "submit_quote",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "更换单向阀（国产配件）",
-                     *                 "files": [],
-                     *                 "id": 9,
-                     *                 "label": "修改后的维修方案",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "800.50",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀（国产配件）",
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": null,
-                     *             "name": "维修中",
-                     *             "records": [
-                     *               {
-                     *                 "action": "confirm_quote",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 10,
-                     *                 "label": "已确认报价",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "800.50",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀（国产配件）",
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "reject_report",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 12,
-                     *                 "label": "已退回验证报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": "请附测试数据",
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力稳定",
-                     *                   "files": [],
-                     *                   "reason": "请附测试数据",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_report",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 11,
-                     *                 "label": "维修报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力稳定",
-                     *                   "files": [],
-                     *                   "reason": "请附测试数据",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "submit_report",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 13,
-                     *                 "label": "维修报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力波动≤1 bar，RSD 0.4%",
-                     *                   "files": [],
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [
-                     *               {
-                     *                 "action": "confirm_report",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 14,
-                     *                 "label": "已确认验证报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力波动≤1 bar，RSD 0.4%",
-                     *                   "files": [],
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": "祝您生活愉快！",
-                     *             "name": "订单已完成",
-                     *             "records": [
-                     *               {
-                     *                 "action": "rate",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 15,
-                     *                 "label": "已评价",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "done",
-                     *       "state_name": "已完成",
-                     *       "step": {
-                     *         "code": "done",
-                     *         "name": "订单已完成"
-                     *       },
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": "onsite"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -8071,7 +6228,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /** @example {} */
                 "application/json": components["schemas"]["Answer"];
             };
         };
@@ -8082,495 +6238,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": "2026-12-07T10:22:55+08:00",
-                     *       "can_cancel": false,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": "工程师00",
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [
-                     *           {
-                     *             "action": "rate",
-                     *             "actor": "customer",
-                     *             "button": "提交评价",
-                     *             "fields": [
-                     *               {
-                     *                 "kind": "stars",
-                     *                 "label": "服务态度",
-                     *                 "maximum": 5,
-                     *                 "minimum": 1,
-                     *                 "name": "attitude",
-                     *                 "required": true
-                     *               },
-                     *               {
-                     *                 "kind": "stars",
-                     *                 "label": "服务质量",
-                     *                 "maximum": 5,
-                     *                 "minimum": 1,
-                     *                 "name": "quality",
-                     *                 "required": true
-                     *               },
-                     *               {
-                     *                 "kind": "stars",
-                     *                 "label": "总体评价",
-                     *                 "maximum": 5,
-                     *                 "minimum": 1,
-                     *                 "name": "overall",
-                     *                 "required": true
-                     *               },
-                     *               {
-                     *                 "kind": "text",
-                     *                 "label": "评价内容",
-                     *                 "name": "comment",
-                     *                 "required": false
-                     *               }
-                     *             ],
-                     *             "label": "已评价",
-                     *             "request": {
-                     *               "method": "POST",
-                     *               "path": "/api/v1/orders/1/rating"
-                     *             }
-                     *           }
-                     *         ],
-                     *         "current_step": "rating",
-                     *         "hint": "1、服务态度\n2、服务质量\n3、总体评价",
-                     *         "quote": {
-                     *           "amount": "800.50",
-                     *           "currency": "CNY",
-                     *           "files": [],
-                     *           "plan": "更换单向阀（国产配件）",
-                     *           "reason": null,
-                     *           "state": "confirmed",
-                     *           "version": 2
-                     *         },
-                     *         "quote_status": "confirmed",
-                     *         "quotes": [
-                     *           {
-                     *             "amount": "800.50",
-                     *             "currency": "CNY",
-                     *             "files": [],
-                     *             "plan": "更换单向阀（国产配件）",
-                     *             "reason": null,
-                     *             "state": "confirmed",
-                     *             "version": 2
-                     *           },
-                     *           {
-                     *             "amount": "1000.00",
-                     *             "currency": "CNY",
-                     *             "files": [],
-                     *             "plan": "更换单向阀",
-                     *             "reason": "太贵了",
-                     *             "state": "rejected",
-                     *             "version": 1
-                     *           }
-                     *         ],
-                     *         "rating": null,
-                     *         "report": {
-                     *           "content": "已更换单向阀，压力波动≤1 bar，RSD 0.4%",
-                     *           "files": [],
-                     *           "reason": null,
-                     *           "state": "confirmed",
-                     *           "version": 2
-                     *         },
-                     *         "report_status": "confirmed",
-                     *         "reports": [
-                     *           {
-                     *             "content": "已更换单向阀，压力波动≤1 bar，RSD 0.4%",
-                     *             "files": [],
-                     *             "reason": null,
-                     *             "state": "confirmed",
-                     *             "version": 2
-                     *           },
-                     *           {
-                     *             "content": "已更换单向阀，压力稳定",
-                     *             "files": [],
-                     *             "reason": "请附测试数据",
-                     *             "state": "rejected",
-                     *             "version": 1
-                     *           }
-                     *         ],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": null,
-                     *             "name": "已接单",
-                     *             "records": [
-                     *               {
-                     *                 "action": "accept",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 3,
-                     *                 "label": "工程师已接单",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [
-                     *               {
-                     *                 "action": "visit_onsite",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": "2026-12-07T10:22:55+08:00",
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 5,
-                     *                 "label": "上门服务",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": "onsite"
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_assessment",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": {
-                     *                   "accuracy": 12.5,
-                     *                   "address": "上海市浦东新区张江路1号",
-                     *                   "coordinate_system": null,
-                     *                   "latitude": 31.2304,
-                     *                   "longitude": 121.4737,
-                     *                   "time": "2026-12-07T10:22:55+08:00"
-                     *                 },
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "单向阀堵塞，需要更换",
-                     *                 "files": [],
-                     *                 "id": 6,
-                     *                 "label": "维修评估",
-                     *                 "photos": [
-                     *                   {
-                     *                     "id": 3,
-                     *                     "mimetype": "image/jpeg",
-                     *                     "name": "site.jpg",
-                     *                     "size": 3042,
-                     *                     "thumbnail_url": "/api/v1/files/3/thumbnail",
-                     *                     "url": "/api/v1/files/3"
-                     *                   }
-                     *                 ],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "维修方案和报价",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_quote",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "更换单向阀",
-                     *                 "files": [],
-                     *                 "id": 7,
-                     *                 "label": "维修方案",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "reject_quote",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 8,
-                     *                 "label": "已拒绝报价",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": "太贵了",
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "submit_quote",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "更换单向阀（国产配件）",
-                     *                 "files": [],
-                     *                 "id": 9,
-                     *                 "label": "修改后的维修方案",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "800.50",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀（国产配件）",
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": null,
-                     *             "name": "维修中",
-                     *             "records": [
-                     *               {
-                     *                 "action": "confirm_quote",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 10,
-                     *                 "label": "已确认报价",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "800.50",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀（国产配件）",
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "reject_report",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 12,
-                     *                 "label": "已退回验证报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": "请附测试数据",
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力稳定",
-                     *                   "files": [],
-                     *                   "reason": "请附测试数据",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_report",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 11,
-                     *                 "label": "维修报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力稳定",
-                     *                   "files": [],
-                     *                   "reason": "请附测试数据",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "submit_report",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 13,
-                     *                 "label": "维修报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力波动≤1 bar，RSD 0.4%",
-                     *                   "files": [],
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": "1、服务态度\n2、服务质量\n3、总体评价",
-                     *             "name": "服务评价",
-                     *             "records": [
-                     *               {
-                     *                 "action": "confirm_report",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 14,
-                     *                 "label": "已确认验证报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力波动≤1 bar，RSD 0.4%",
-                     *                   "files": [],
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "current"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "in_progress",
-                     *       "state_name": "进行中",
-                     *       "step": {
-                     *         "code": "rating",
-                     *         "name": "服务评价"
-                     *       },
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": "onsite"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };
@@ -8719,11 +6386,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "reason": "价格偏高，请调整方案"
-                 *     }
-                 */
                 "application/json": components["schemas"]["Answer"];
             };
         };
@@ -8734,398 +6396,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "appointment": "2026-12-07T10:22:55+08:00",
-                     *       "can_cancel": false,
-                     *       "company": "上海某检测有限公司",
-                     *       "contact": {
-                     *         "address": "上海市浦东新区 张江路1号",
-                     *         "company": "上海某检测有限公司",
-                     *         "department": "仪器室",
-                     *         "email": "wang@example.com",
-                     *         "name": "王工",
-                     *         "phone": "13800138000",
-                     *         "position": "主管"
-                     *       },
-                     *       "engineer": "工程师00",
-                     *       "files": [],
-                     *       "id": 1,
-                     *       "instruments": [
-                     *         {
-                     *           "brand": "Agilent",
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1
-                     *         }
-                     *       ],
-                     *       "lines": [
-                     *         {
-                     *           "appointment_time": null,
-                     *           "brand": "Agilent",
-                     *           "category": "色谱",
-                     *           "fault_description": "泵压力波动",
-                     *           "files": [
-                     *             {
-                     *               "id": 1,
-                     *               "mimetype": "image/jpeg",
-                     *               "name": "fault.jpg",
-                     *               "size": 3108,
-                     *               "thumbnail_url": "/api/v1/files/1/thumbnail",
-                     *               "url": "/api/v1/files/1"
-                     *             }
-                     *           ],
-                     *           "instrument_name": "液相色谱仪",
-                     *           "model": "1260",
-                     *           "quantity": 1,
-                     *           "requirement": null,
-                     *           "validation_categories": []
-                     *         }
-                     *       ],
-                     *       "name": "仪器维修 · 液相色谱仪 Agilent 1260 · 上海某检测有限公司",
-                     *       "number": "FW2612050001",
-                     *       "progress": {
-                     *         "actions": [],
-                     *         "current_step": "work",
-                     *         "hint": "工程师维修中",
-                     *         "quote": {
-                     *           "amount": "800.50",
-                     *           "currency": "CNY",
-                     *           "files": [],
-                     *           "plan": "更换单向阀（国产配件）",
-                     *           "reason": null,
-                     *           "state": "confirmed",
-                     *           "version": 2
-                     *         },
-                     *         "quote_status": "confirmed",
-                     *         "quotes": [
-                     *           {
-                     *             "amount": "800.50",
-                     *             "currency": "CNY",
-                     *             "files": [],
-                     *             "plan": "更换单向阀（国产配件）",
-                     *             "reason": null,
-                     *             "state": "confirmed",
-                     *             "version": 2
-                     *           },
-                     *           {
-                     *             "amount": "1000.00",
-                     *             "currency": "CNY",
-                     *             "files": [],
-                     *             "plan": "更换单向阀",
-                     *             "reason": "太贵了",
-                     *             "state": "rejected",
-                     *             "version": 1
-                     *           }
-                     *         ],
-                     *         "rating": null,
-                     *         "report": {
-                     *           "content": "已更换单向阀，压力稳定",
-                     *           "files": [],
-                     *           "reason": "请附测试数据",
-                     *           "state": "rejected",
-                     *           "version": 1
-                     *         },
-                     *         "report_status": "revising",
-                     *         "reports": [
-                     *           {
-                     *             "content": "已更换单向阀，压力稳定",
-                     *             "files": [],
-                     *             "reason": "请附测试数据",
-                     *             "state": "rejected",
-                     *             "version": 1
-                     *           }
-                     *         ],
-                     *         "steps": [
-                     *           {
-                     *             "code": "accepted",
-                     *             "hint": null,
-                     *             "name": "已接单",
-                     *             "records": [
-                     *               {
-                     *                 "action": "accept",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 3,
-                     *                 "label": "工程师已接单",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "visit",
-                     *             "hint": null,
-                     *             "name": "判断是否需要上门",
-                     *             "records": [
-                     *               {
-                     *                 "action": "visit_onsite",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": "2026-12-07T10:22:55+08:00",
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 5,
-                     *                 "label": "上门服务",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": "onsite"
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "assessment",
-                     *             "hint": null,
-                     *             "name": "检修完成",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_assessment",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": {
-                     *                   "accuracy": 12.5,
-                     *                   "address": "上海市浦东新区张江路1号",
-                     *                   "coordinate_system": null,
-                     *                   "latitude": 31.2304,
-                     *                   "longitude": 121.4737,
-                     *                   "time": "2026-12-07T10:22:55+08:00"
-                     *                 },
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "单向阀堵塞，需要更换",
-                     *                 "files": [],
-                     *                 "id": 6,
-                     *                 "label": "维修评估",
-                     *                 "photos": [
-                     *                   {
-                     *                     "id": 3,
-                     *                     "mimetype": "image/jpeg",
-                     *                     "name": "site.jpg",
-                     *                     "size": 3042,
-                     *                     "thumbnail_url": "/api/v1/files/3/thumbnail",
-                     *                     "url": "/api/v1/files/3"
-                     *                   }
-                     *                 ],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "quote",
-                     *             "hint": null,
-                     *             "name": "维修方案和报价",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_quote",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "更换单向阀",
-                     *                 "files": [],
-                     *                 "id": 7,
-                     *                 "label": "维修方案",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "reject_quote",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 8,
-                     *                 "label": "已拒绝报价",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "1000.00",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀",
-                     *                   "reason": "太贵了",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "reason": "太贵了",
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "submit_quote",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": "更换单向阀（国产配件）",
-                     *                 "files": [],
-                     *                 "id": 9,
-                     *                 "label": "修改后的维修方案",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "800.50",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀（国产配件）",
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "done"
-                     *           },
-                     *           {
-                     *             "code": "work",
-                     *             "hint": "工程师维修中",
-                     *             "name": "维修中",
-                     *             "records": [
-                     *               {
-                     *                 "action": "confirm_quote",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 10,
-                     *                 "label": "已确认报价",
-                     *                 "photos": [],
-                     *                 "quote": {
-                     *                   "amount": "800.50",
-                     *                   "currency": "CNY",
-                     *                   "files": [],
-                     *                   "plan": "更换单向阀（国产配件）",
-                     *                   "reason": null,
-                     *                   "state": "confirmed",
-                     *                   "version": 2
-                     *                 },
-                     *                 "reason": null,
-                     *                 "report": null,
-                     *                 "visit_mode": null
-                     *               },
-                     *               {
-                     *                 "action": "reject_report",
-                     *                 "actor_name": "王工",
-                     *                 "actor_role": "customer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 12,
-                     *                 "label": "已退回验证报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": "请附测试数据",
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力稳定",
-                     *                   "files": [],
-                     *                   "reason": "请附测试数据",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "current"
-                     *           },
-                     *           {
-                     *             "code": "report",
-                     *             "hint": null,
-                     *             "name": "验证报告",
-                     *             "records": [
-                     *               {
-                     *                 "action": "submit_report",
-                     *                 "actor_name": "engineer00",
-                     *                 "actor_role": "engineer",
-                     *                 "appointment": null,
-                     *                 "check_in": null,
-                     *                 "date": "2026-12-05T10:22:55+08:00",
-                     *                 "description": null,
-                     *                 "files": [],
-                     *                 "id": 11,
-                     *                 "label": "维修报告",
-                     *                 "photos": [],
-                     *                 "quote": null,
-                     *                 "reason": null,
-                     *                 "report": {
-                     *                   "content": "已更换单向阀，压力稳定",
-                     *                   "files": [],
-                     *                   "reason": "请附测试数据",
-                     *                   "state": "rejected",
-                     *                   "version": 1
-                     *                 },
-                     *                 "visit_mode": null
-                     *               }
-                     *             ],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "rating",
-                     *             "hint": null,
-                     *             "name": "服务评价",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           },
-                     *           {
-                     *             "code": "done",
-                     *             "hint": null,
-                     *             "name": "订单已完成",
-                     *             "records": [],
-                     *             "status": "todo"
-                     *           }
-                     *         ]
-                     *       },
-                     *       "state": "in_progress",
-                     *       "state_name": "进行中",
-                     *       "step": {
-                     *         "code": "work",
-                     *         "name": "维修中"
-                     *       },
-                     *       "submitted_at": "2026-12-05T10:22:54+08:00",
-                     *       "type": "repair",
-                     *       "type_name": "仪器维修",
-                     *       "visit_mode": "onsite"
-                     *     }
-                     */
                     "application/json": components["schemas"]["OrderDetail"];
                 };
             };

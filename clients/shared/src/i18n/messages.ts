@@ -1,0 +1,51 @@
+// The texts of the shared package: network and server errors, the progress
+// timeline, the file list and the star rating. An app's own messages are
+// merged over these by createI18n (an app may reword any of them).
+export const sharedMessages = {
+  'zh-CN': {
+    'error.network': '网络连接失败，请检查网络后重试',
+    'error.server': '服务暂时不可用，请稍后重试',
+    'error.unexpected': '请求失败（{status}），请稍后重试',
+    'timeline.status.done': '已完成',
+    'timeline.status.current': '进行中',
+    'timeline.status.todo': '未开始',
+    'timeline.status.skipped': '已跳过',
+    'timeline.by': '{name}',
+    'timeline.reason': '原因：{reason}',
+    'timeline.appointment': '上门时间：{time}',
+    'timeline.check_in': '打卡：{time} {address}',
+    'timeline.quote': '报价：{amount}元',
+    'timeline.quote_plan': '方案：{plan}',
+    'timeline.report': '报告：{content}',
+    'timeline.visit_remote': '线上协助',
+    'files.empty': '暂无文件',
+    'files.loading': '加载中…',
+    'files.open_failed': '文件打开失败，请稍后重试',
+    'files.size': '{size}',
+    'rating.value': '{value}星',
+  },
+  en: {
+    'error.network': 'No connection: check the network and try again',
+    'error.server': 'The service is unavailable for a moment: please try again later',
+    'error.unexpected': 'The request failed ({status}): please try again later',
+    'timeline.status.done': 'Done',
+    'timeline.status.current': 'In progress',
+    'timeline.status.todo': 'To come',
+    'timeline.status.skipped': 'Skipped',
+    'timeline.by': '{name}',
+    'timeline.reason': 'Reason: {reason}',
+    'timeline.appointment': 'Visit: {time}',
+    'timeline.check_in': 'Check-in: {time} {address}',
+    'timeline.quote': 'Quote: CNY {amount}',
+    'timeline.quote_plan': 'Plan: {plan}',
+    'timeline.report': 'Report: {content}',
+    'timeline.visit_remote': 'Remote assistance',
+    'files.empty': 'No files',
+    'files.loading': 'Loading…',
+    'files.open_failed': 'The file could not be opened: please try again later',
+    'files.size': '{size}',
+    'rating.value': '{value} stars',
+  },
+} satisfies Record<'zh-CN' | 'en', Record<string, string>>
+
+export type SharedMessageKey = keyof (typeof sharedMessages)['zh-CN']
