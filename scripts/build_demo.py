@@ -78,6 +78,7 @@ import demo_media  # noqa: E402
 COMPANY = {
     'name': '仪服科技（上海）有限公司',
     'address': '上海市闵行区紫星路588号2号楼',
+    'service_phone': '400-820-6688',
     }
 DISPATCHER = {'login': 'dispatcher', 'name': '王芳', 'phone': '021-64301188'}
 # Their service regions cover every customer below; dispatch also matches
@@ -686,6 +687,10 @@ def _setup_master_data(runner, passwords):
             web_user.save()
             customers.append({**data, 'web_user': web_user.id})
         _wechat_templates()
+        # The service desk's phone, which the apps show (GET /api/v1/config)
+        Configuration = Pool().get('instrument_service.configuration')
+        Configuration.write([Configuration(1)],
+            {'service_phone': COMPANY['service_phone']})
         return {
             'company': company.id,
             'dispatcher': dispatcher.id,
@@ -698,17 +703,26 @@ def _setup_master_data(runner, passwords):
 
 def _wechat_templates():
     """A subscription message template for every event of which customers
-    are told; WeChat itself is not configured in the demo, so their notices
-    wait in the outbox as 渠道未开启 (channel off)"""
+    are told, and for every notice to engineers (the engineers' mini-program,
+    for those who link their WeChat); WeChat itself is not configured in
+    the demo, so their notices wait in the outbox as 渠道未开启 (channel
+    off)"""
     from trytond.pool import Pool
     from trytond.modules.instrument_service_api.notice import (
-        TEMPLATE_ACTIONS)
+        ENGINEER_KINDS, TEMPLATE_ACTIONS)
     Template = Pool().get('instrument_service_api.wechat.template')
-    Template.save([Template(action=action,
+    Template.save([Template(audience='customer', action=action,
                 template_id='demo-%s' % action.replace('_', '-'),
                 data='character_string1=${number}\nthing2=${name}\n'
                 'thing3=${step}\nthing4=${hint}\ntime5=${time}')
             for action, _ in TEMPLATE_ACTIONS])
+    # No customer data: an offer reaches engineers who have not accepted it
+    Template.save([Template(audience='engineer', kind=kind,
+                template_id='demo-engineer-%s' % kind.replace('_', '-'),
+                data='character_string1=${number}\nthing2=${type}\n'
+                'thing3=${instrument}\nthing4=${region}\n'
+                'thing5=${event}\ntime6=${time}')
+            for kind, _ in ENGINEER_KINDS])
 
 
 def _customer_sessions(runner, customers):

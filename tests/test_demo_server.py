@@ -306,6 +306,11 @@ class DemoServerTestCase(unittest.TestCase):
         self.assertEqual(selection['repair'], '仪器维修')
         self.assertEqual(selection['validation'], '仪器验证')
 
+    def test_client_configuration(self):
+        "The apps find the service desk's phone and the templates"
+        config = self.api_json('GET', '/config')
+        self.assertEqual(config['service_phone'], '400-820-6688')
+        self.assertTrue(config['wechat']['subscribe_templates'])
 
     def test_customer_profiles(self):
         "Every demo customer finds the contact of their orders in /me"

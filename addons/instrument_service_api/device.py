@@ -9,7 +9,8 @@ phone that moves from Wi-Fi to 4G would be logged out. A device session is
 not; it lives [instrument_service_api] device_session_days (30 by default)
 after its last use, survives restarts, and ends when it is revoked: by
 logging out, from the back office, by a new password of its user, or when
-the user or the engineer profile is deactivated. Only the sha256 of its
+the user or the engineer profile is deactivated, and, for a session opened
+by WeChat, when the user's WeChat is unlinked. Only the sha256 of its
 secret is stored."""
 import datetime as dt
 import hashlib
@@ -41,6 +42,10 @@ STATES = [
     ('expired', "Expired"),
     ('revoked', "Revoked"),
     ]
+LOGIN_METHODS = [
+    ('login', "Login and Password"),
+    ('wechat', "WeChat"),
+    ]
 
 
 class DeviceSession(ModelSQL, ModelView):
@@ -54,6 +59,10 @@ class DeviceSession(ModelSQL, ModelView):
         "Device Name", size=DEVICE_NAME_SIZE, readonly=True,
         help="As the app names the device at login.")
     user_agent = fields.Char("User Agent", readonly=True)
+    login_method = fields.Selection(LOGIN_METHODS, "Login Method",
+        required=True, readonly=True,
+        help="How the session was opened: unlinking the user's WeChat "
+        "revokes the sessions WeChat opened.")
     secret_hash = fields.Char(
         "Secret Hash", required=True, readonly=True, strip=False)
     last_used = fields.DateTime("Last Used", required=True, readonly=True)
@@ -88,6 +97,10 @@ class DeviceSession(ModelSQL, ModelView):
         return dt.timedelta(days=max(1, config.getint(
                     'instrument_service_api', 'device_session_days',
                     default=30)))
+
+    @classmethod
+    def default_login_method(cls):
+        return 'login'
 
     @staticmethod
     def digest(secret):
@@ -124,8 +137,10 @@ class DeviceSession(ModelSQL, ModelView):
         return ['OR', *(domains[s] for s in sorted(states))]
 
     @classmethod
-    def open(cls, user, device_name=None, user_agent=None, ip_address=None):
-        "Start a session of user on a device and return its secret"
+    def open(cls, user, device_name=None, user_agent=None, ip_address=None,
+            login_method='login'):
+        """Start a session of user on a device, opened by login_method, and
+        return its secret"""
         secret = secrets.token_urlsafe(32)
         now = clock.now()
         # A header may hold anything
@@ -134,6 +149,7 @@ class DeviceSession(ModelSQL, ModelView):
                     'user': user.id,
                     'device_name': device_name or None,
                     'user_agent': user_agent[:USER_AGENT_SIZE] or None,
+                    'login_method': login_method,
                     'secret_hash': cls.digest(secret),
                     'last_used': now,
                     'last_ip': ip_address,
@@ -213,14 +229,17 @@ class DeviceSession(ModelSQL, ModelView):
             cls.end(cls.search([('secret_hash', '=', cls.digest(secret))]))
 
     @classmethod
-    def end_users(cls, users):
-        "Revoke every session of users"
+    def end_users(cls, users, login_method=None):
+        "Revoke every session of users (opened by login_method)"
+        domain = [
+            ('user', 'in', [u.id for u in users]),
+            ('revoked', '=', None),
+            ]
+        if login_method:
+            domain.append(('login_method', '=', login_method))
         if users:
             with without_check_access():
-                cls.end(cls.search([
-                            ('user', 'in', [u.id for u in users]),
-                            ('revoked', '=', None),
-                            ]))
+                cls.end(cls.search(domain))
 
 
 class User(metaclass=PoolMeta):

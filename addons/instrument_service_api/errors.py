@@ -15,11 +15,17 @@ CODES = {
         "revoked: log in again."),
     'wechat_invalid_code': (401, "The code of wx.login is invalid or "
         "expired (WeChat 40029 or 40163): call wx.login again."),
+    'wechat_not_linked': (401, "No active engineer has linked this WeChat "
+        "account: log in with the login and password, then link it (POST "
+        "/auth/wechat/link)."),
     'forbidden': (403, "The caller may not do this."),
     'wechat_blocked': (403, "WeChat refused this user as high risk "
         "(WeChat 40226)."),
     'not_found': (404, "No such resource, or not one of the caller's."),
     'already_taken': (409, "Another engineer accepted the order first."),
+    'wechat_already_linked': (409, "This WeChat account is linked to "
+        "another user: unlink it there first (in that user's app, or by "
+        "the staff on the engineer form)."),
     'at_capacity': (409, "The engineer has as many orders in progress as "
         "allowed."),
     'step_not_allowed': (409, "The order is not at a step where this can "

@@ -112,7 +112,12 @@ Send the token of a login as `Authorization: Bearer <token>`.
   `POST /auth/dev/code` prints a one-time code in the server log,
   `POST /auth/dev/login` exchanges it for a token; it answers 404 when off.
 * **Engineers** log in with their login and password: `POST /auth/login`
-  answers an engineer token (`e.…`). Failed logins are rate limited.
+  answers an engineer token (`e.…`), the token of a device session that
+  does not depend on the phone's network. Failed logins are rate limited.
+  In the engineers' mini-program, an engineer logged in once links their
+  WeChat (`POST /auth/wechat/link` with the code of `wx.login`); later
+  starts log in with `POST /auth/wechat/engineer`, which answers 401
+  `wechat_not_linked` when the WeChat is not linked (then the password).
 * Tokens expire after `expires_in` seconds without use; every use extends
   them. `POST /auth/logout` revokes the token at once.
 
@@ -492,7 +497,7 @@ def build(routes=None, workflows=()):
                 'engineerToken': {
                     'type': 'http', 'scheme': 'bearer',
                     'description': "An engineer token (e.…) from POST "
-                    "/auth/login",
+                    "/auth/login or POST /auth/wechat/engineer",
                     },
                 },
             },

@@ -3,8 +3,9 @@
 # copyright notices and license terms.
 """Logging in and out. Customers come from WeChat (or, when configured for
 development, a phone and a one-time code); engineers with their Tryton
-login. Tokens are sessions: web.user.session for customers, device
-sessions (device.py) for engineers."""
+login, or with the WeChat of the engineers' mini-program once they linked
+it. Tokens are sessions: web.user.session for customers, device sessions
+(device.py) for engineers."""
 import datetime as dt
 import hashlib
 import hmac
@@ -83,18 +84,24 @@ def _find_or_create(domain, values):
         },
     example={'request': {'code': '0a3Xyz1w3mhwl03Jt91w3jT3Sv2Xyz1j'}})
 def wechat_login(request, caller):
-    values = {'code': body(request)['code'].strip()}
-    # A code is valid once: a retry of the transaction reuses the answer
-    key = 'instrument_service_api.wechat'
-    if request.environ.get(key, (None,))[0] != values['code']:
-        request.environ[key] = (
-            values['code'], wechat.code2session(values['code']))
-    openid, _ = request.environ[key][1]
+    openid = _openid(request, wechat.CUSTOMER)
     web_user, is_new = _find_or_create(
         [('wechat_openid', '=', openid)], {'wechat_openid': openid})
     if not web_user.active:
         raise error(403, 'forbidden', 'msg_account_disabled')
     return _customer_session(web_user, is_new)
+
+
+def _openid(request, app):
+    """The openid of the code of wx.login in the body, asked of WeChat for
+    the mini-program app"""
+    code = body(request)['code'].strip()
+    # A code is valid once: a retry of the transaction reuses the answer
+    key = 'instrument_service_api.wechat'
+    if request.environ.get(key, (None,))[0] != (app, code):
+        request.environ[key] = ((app, code), wechat.code2session(code, app))
+    openid, _ = request.environ[key][1]
+    return openid
 
 
 def dev_login_enabled():
@@ -198,10 +205,7 @@ def dev_login(request, caller):
     example={'request': {'login': 'zhangwei', 'password': '••••••••',
             'device_name': '华为 Mate 60 / 工程师App 1.0'}})
 def engineer_login(request, caller):
-    pool = Pool()
-    User = pool.get('res.user')
-    DeviceSession = pool.get('instrument_service_api.device_session')
-    Engineer = pool.get('instrument_service.engineer')
+    User = Pool().get('res.user')
     values = dict(body(request), login=body(request)['login'].strip())
     # Tryton's own authentication: password check and rate limiting
     user_id = User.get_login(values['login'], {
@@ -210,29 +214,143 @@ def engineer_login(request, caller):
         # Keep the failed attempt that the rate limiting counts
         Transaction().commit()
         raise error(401, 'unauthorized', 'msg_login_failed')
-    user = User(user_id)
+    return _engineer_session(request, User(user_id), 'login')
+
+
+def _engineer_session(request, user, login_method):
+    """Open a device session of user, an engineer, opened by login_method
+    (login or wechat), and answer its token"""
+    pool = Pool()
+    DeviceSession = pool.get('instrument_service_api.device_session')
+    Engineer = pool.get('instrument_service.engineer')
     employees = [e.id for e in user.employees]
     if not Engineer.search([('employee', 'in', employees)], limit=1):
         raise error(403, 'forbidden', 'msg_not_an_engineer')
     # A session of this device, not bound to its address (device.py)
     with without_check_access():
         secret = DeviceSession.open(user,
-            device_name=(values.get('device_name') or '').strip(),
+            device_name=(body(request).get('device_name') or '').strip(),
             user_agent=request.headers.get('User-Agent'),
-            ip_address=request.remote_addr)
-    logger.info("engineer %s logged in from %s", values['login'],
-        request.remote_addr)
+            ip_address=request.remote_addr, login_method=login_method)
+    logger.info("engineer %s logged in (%s) from %s", user.login,
+        login_method, request.remote_addr)
     return {
         'token': engineer_token(secret),
         'token_type': 'Bearer',
         'expires_in': int(DeviceSession.lifetime().total_seconds()),
         'engineer': {
-            'id': user_id,
+            'id': user.id,
             'name': user.name,
             'employee': user.employee.rec_name if user.employee else None,
             },
-        'push_alias': jpush.alias(user_id),
+        'push_alias': jpush.alias(user.id),
         }
+
+
+# What the routes of the engineers' WeChat may answer of WeChat itself
+WECHAT_ERRORS = {
+    'wechat_invalid_code': None, 'wechat_blocked': None,
+    'wechat_rate_limited': None, 'wechat_error': None,
+    'wechat_unavailable': None, 'wechat_busy': None,
+    'not_configured': "The engineers' mini-program is not configured on "
+    "the server ([wechat_engineer] appid and secret).",
+    }
+ENGINEER_SESSION_EXAMPLE = {
+    'token': 'e.EXAMPLE000000000000000000000000000000000000',
+    'token_type': 'Bearer', 'expires_in': 2592000,
+    'engineer': {'id': 2, 'name': 'engineer00', 'employee': '工程师00'},
+    'push_alias': 'u2',
+    }
+
+
+@route('POST', '/auth/wechat/link', auth='engineer', tag='auth',
+    summary="Link the engineer's WeChat, to log in by WeChat and get "
+    "WeChat messages",
+    description="In the engineers' mini-program, once logged in with the "
+    "login and password (POST /auth/login): call wx.login() and send its "
+    "code. The server asks WeChat for the engineer's openid in the "
+    "engineers' mini-program and keeps it on the account: from then on "
+    "the app logs in with POST /auth/wechat/engineer, and the engineer "
+    "gets WeChat subscription messages for the notices they subscribed "
+    "to (GET /config: wechat.engineer_templates). Linking again, another "
+    "WeChat replaces the former and revokes the sessions it opened.",
+    request='WeChatLogin', responses={204: None}, readonly=False,
+    errors={
+        **WECHAT_ERRORS,
+        'wechat_already_linked': "This WeChat account is linked to "
+        "another engineer's account.",
+        },
+    example={'request': {'code': '0a3Xyz1w3mhwl03Jt91w3jT3Sv2Xyz1j'}})
+def wechat_link(request, caller):
+    User = Pool().get('res.user')
+    openid = _openid(request, wechat.ENGINEER)
+    with without_check_access():
+        # An inactive user's link counts too: the openid is unique
+        with Transaction().set_context(active_test=False):
+            others = User.search([
+                    ('wechat_openid', '=', openid),
+                    ('id', '!=', caller.user),
+                    ], limit=1)
+        if others:
+            raise error(409, 'wechat_already_linked',
+                'msg_wechat_already_linked')
+        user = User(caller.user)
+        if user.wechat_openid != openid:
+            try:
+                User.write([user], {'wechat_openid': openid})
+            except SQLConstraintError:
+                # Linked to another at the same moment: the retry finds it
+                raise RetryTransaction()
+    logger.info("engineer %s linked WeChat", user.login)
+    return None, 204
+
+
+@route('POST', '/auth/wechat/unlink', auth='engineer', tag='auth',
+    summary="Unlink the engineer's WeChat",
+    description="Forgets the engineer's WeChat: no more WeChat login nor "
+    "WeChat messages, and every session opened by WeChat is revoked (the "
+    "caller's too, when it was opened by WeChat). Nothing linked: "
+    "nothing to do, 204 all the same. The staff can unlink it too, on the "
+    "engineer form.",
+    request='Empty', responses={204: None}, readonly=False,
+    example={'request': {}})
+def wechat_unlink(request, caller):
+    User = Pool().get('res.user')
+    with without_check_access():
+        User.unlink_wechat([User(caller.user)])
+    return None, 204
+
+
+@route('POST', '/auth/wechat/engineer', auth=None, tag='auth',
+    summary="Log an engineer in with the code of wx.login, once linked",
+    description="The engineers' mini-program at start: call wx.login() "
+    "and send its code. The server asks WeChat for the openid and answers "
+    "the token of a new device session of the engineer who linked it "
+    "(POST /auth/wechat/link), as POST /auth/login does; the back office "
+    "lists the session as opened by WeChat, and unlinking revokes it. "
+    "401 wechat_not_linked: nobody linked this WeChat, show the login "
+    "with the password.",
+    request='EngineerWeChatLogin', responses={200: 'EngineerSession'},
+    readonly=False,
+    errors={
+        **WECHAT_ERRORS,
+        'wechat_not_linked': None,
+        'forbidden': "The account linked to this WeChat is not an "
+        "engineer's any more.",
+        },
+    example={
+        'request': {'code': '0a3Xyz1w3mhwl03Jt91w3jT3Sv2Xyz1j',
+            'device_name': '华为 Mate 60 / 工程师微信小程序'},
+        'response': ENGINEER_SESSION_EXAMPLE,
+        })
+def engineer_wechat_login(request, caller):
+    User = Pool().get('res.user')
+    openid = _openid(request, wechat.ENGINEER)
+    with without_check_access():
+        users = User.search([('wechat_openid', '=', openid)], limit=1)
+    if not users:
+        raise error(401, 'wechat_not_linked', 'msg_wechat_not_linked')
+    return _engineer_session(request, users[0], 'wechat')
 
 
 @route('POST', '/auth/logout', auth='any', tag='auth',

@@ -14,7 +14,7 @@ from trytond.modules.instrument_service.filetype import (
 from trytond.modules.instrument_service.order_type import (
     FILE_FIELDS, LINE_FIELDS, ORDER_TYPES)
 
-from . import actions, files
+from . import actions, files, wechat
 from .api import (
     UPLOAD_MAX_SIZE, body, error, invalid_fields, parse_datetime, query,
     route)
@@ -54,8 +54,9 @@ def as_customer(caller):
     summary="What the apps read at start",
     description="The service desk's phone, what uploads accept (size, "
     "types, how many) and the WeChat subscription templates of the "
-    "progress events. Public: read it before logging in, again when the "
-    "app comes back to the front.",
+    "progress events (customers) and of the notices (engineers). Public: "
+    "read it before logging in, again when the app comes back to the "
+    "front.",
     responses={200: 'ClientConfig'},
     example={'response': {
             'service_phone': '400-820-1234',
@@ -66,8 +67,12 @@ def as_customer(caller):
                 'document_types': ['application/pdf'],
                 'photo_extensions': ['heic', 'jpeg', 'jpg', 'png', 'webp'],
                 'document_extensions': ['pdf']},
-            'wechat': {'subscribe_templates': {
-                    'accept': 'tmpl-accept', 'submit_quote': 'tmpl-quote'}},
+            'wechat': {
+                'subscribe_templates': {
+                    'accept': 'tmpl-accept', 'submit_quote': 'tmpl-quote'},
+                'engineer_templates': {
+                    'offered': 'tmpl-offered',
+                    'customer_action': 'tmpl-answer'}},
             'languages': ['zh_CN', 'en']}})
 def client_config(request, caller):
     pool = Pool()
@@ -95,7 +100,9 @@ def client_config(request, caller):
             },
         'wechat': {
             'subscribe_templates': {t.action: t.template_id
-                for t in templates},
+                for t in templates if t.audience == wechat.CUSTOMER},
+            'engineer_templates': {t.kind: t.template_id
+                for t in templates if t.audience == wechat.ENGINEER},
             },
         'languages': ['zh_CN', 'en'],
         }
@@ -410,7 +417,9 @@ def my_orders(request, caller):
     values = query(request)
     domain = [('customer', '=', caller.web_user.id),
         ('state', '!=', 'draft')]
-    if values['state']:
+    if values['state'] == 'open':
+        domain.append(('state', 'in', ['submitted', 'in_progress']))
+    elif values['state']:
         domain.append(('state', '=', values['state']))
     if values['type']:
         domain.append(('type', '=', values['type']))

@@ -671,14 +671,20 @@ PHONE_LOGIN = closed({
             line=True,
             required=True, max_length=NAME_LENGTH),
         })
+DEVICE_NAME = text_input("How the app names the device, e.g. "
+    "\"华为 Mate 60 / 工程师App 1.0\": the back office lists the "
+    "engineer's sessions by it", max_length=100, line=True)
 ENGINEER_LOGIN = closed({
         'login': text_input(required=True, max_length=NAME_LENGTH,
             line=True),
         'password': string(maxLength=1000),
-        'device_name': text_input("How the app names the device, e.g. "
-            "\"华为 Mate 60 / 工程师App 1.0\": the back office lists the "
-            "engineer's sessions by it", max_length=100, line=True),
+        'device_name': DEVICE_NAME,
         }, required=['login', 'password'])
+ENGINEER_WECHAT_LOGIN = closed({
+        'code': WECHAT_LOGIN['properties']['code'],
+        'device_name': DEVICE_NAME,
+        }, required=['code'],
+    description="The code of wx.login in the engineers' mini-program")
 ENGINEER_SESSION = closed({
         'token': string("Send as Authorization: Bearer <token>. The "
             "session of this device: it does not depend on the network "
@@ -768,6 +774,16 @@ CLIENT_CONFIG = closed({
                     "customer can subscribe to: pass the ids to "
                     "wx.requestSubscribeMessage (5 at most a call) in "
                     "the tap that submits an order"},
+                'engineer_templates': {
+                    'type': 'object',
+                    'additionalProperties': string(),
+                    'description': "The template id of each notice "
+                    "(offered, withdrawn, customer_action, cancelled, "
+                    "assigned) an engineer who linked WeChat can subscribe "
+                    "to, in the engineers' mini-program: pass the ids to "
+                    "wx.requestSubscribeMessage in the taps the engineer "
+                    "makes anyway (accept, submit a step); each grant is "
+                    "one message"},
                 }),
         'languages': {'type': 'array', 'items': string(
                 enum=['zh_CN', 'en'])},
@@ -819,6 +835,7 @@ SCHEMAS = {
     'PhoneCodeRequest': PHONE_CODE_REQUEST,
     'PhoneLogin': PHONE_LOGIN,
     'EngineerLogin': ENGINEER_LOGIN,
+    'EngineerWeChatLogin': ENGINEER_WECHAT_LOGIN,
     'EngineerSession': ENGINEER_SESSION,
     'Binary': BINARY,
     'Error': ERROR,
@@ -841,7 +858,9 @@ PARAMETERS = {
         default=1),
     'page_size': integer("Items per page, 1 to 100", minimum=1,
         maximum=100, default=20),
-    'state': string("Only the orders in this state", enum=ORDER_STATES),
+    'state': string("Only the orders in this state; open: waiting for an "
+        "engineer or in progress (the tab 进行中)",
+        enum=ORDER_STATES + ['open']),
     ('/engineer/tasks', 'state'): string("Only the tasks in this state",
         enum=['in_progress', 'done', 'cancelled']),
     'type': string("Only the orders of this type", enum=ORDER_TYPE_CODES),

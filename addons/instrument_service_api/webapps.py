@@ -15,6 +15,8 @@ but a missing name with an extension (assets/index-3f2a9c1b.js) is 404, so a
 broken deploy shows. Nothing outside the folder is served: werkzeug's
 safe_join refuses .. and absolute paths, and the real path (symlinks
 resolved) must stay inside the folder."""
+import functools
+import gzip
 import html
 import logging
 import os
@@ -142,18 +144,48 @@ def not_found():
 
 
 def send(request, path, name, cache_control):
-    "Send the file at path, its content type by the requested name"
+    """Send the file at path, its content type by the requested name,
+    compressed when it is text and the client takes gzip"""
     content_type = CONTENT_TYPES.get(
         posixpath.splitext(name)[1].lower(), 'application/octet-stream')
     try:
-        response = send_file(path, request.environ)
+        stat = os.stat(path)
+        if (request.accept_encodings['gzip']
+                and content_type.split(';')[0] in COMPRESSED
+                and stat.st_size >= MIN_COMPRESSED_SIZE):
+            response = Response(
+                gzipped(path, stat.st_mtime_ns, stat.st_size),
+                direct_passthrough=True)
+            response.headers['Content-Encoding'] = 'gzip'
+            response.set_etag('%s-%s-gz' % (stat.st_mtime_ns, stat.st_size))
+            response.last_modified = stat.st_mtime
+            response = response.make_conditional(request.environ)
+        else:
+            response = send_file(path, request.environ)
     except OSError:
         # Removed since it was found (a deploy replacing the folder)
         return not_found()
     response.headers['Content-Type'] = content_type
     response.headers['Cache-Control'] = cache_control
     response.headers['X-Content-Type-Options'] = 'nosniff'
+    response.vary.add('Accept-Encoding')
     return response
+
+
+# The text of an app, which gzip makes a third of its size: the first load
+# of a phone on 4G waits for its scripts
+COMPRESSED = {
+    'text/html', 'text/css', 'text/javascript', 'application/javascript',
+    'application/json', 'application/manifest+json', 'image/svg+xml',
+    'text/plain'}
+MIN_COMPRESSED_SIZE = 1024
+
+
+@functools.lru_cache(maxsize=256)
+def gzipped(path, mtime_ns, size):
+    "The gzip of the file at path, once per version of it (mtime, size)"
+    with open(path, 'rb') as fp:
+        return gzip.compress(fp.read(), compresslevel=9, mtime=0)
 
 
 def serve(request, webapp, path):

@@ -1,14 +1,16 @@
 # This file is part of the instrument_service_api module.
 # The COPYRIGHT file at the top level of this repository contains the full
 # copyright notices and license terms.
-"""WeChat's server API for the mini-program.
+"""WeChat's server API for the two mini-programs: the customers' ([wechat])
+and the engineers' ([wechat_engineer]), each with its appid and secret.
 
 code2Session turns the code of wx.login into the user's openid, for the
 login. Subscription messages (subscribeMessage.send) tell customers about
-their orders; they are sent with the mini-program's access token, which
-stable_token gives and the database keeps for every server process (see
-WeChatToken). The app secret, the session_key and the access token never
-leave this module and never reach a log."""
+their orders and engineers about theirs; they are sent with the access
+token of the recipient's mini-program, which stable_token gives and the
+database keeps for every server process (see WeChatToken). The app secret,
+the session_key and the access token never leave this module and never
+reach a log."""
 import datetime as dt
 import http.client
 import json
@@ -16,6 +18,7 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import NamedTuple
 
 from trytond import backend
 from trytond.config import config
@@ -38,6 +41,12 @@ LANGUAGE = 'zh_CN'
 # The state of the mini-program a message opens: formal, trial or
 # developer. [wechat] miniprogram_state
 MINIPROGRAM_STATE = 'formal'
+# The mini-programs and the section of the configuration of each
+CUSTOMER, ENGINEER = 'customer', 'engineer'
+SECTIONS = {CUSTOMER: 'wechat', ENGINEER: 'wechat_engineer'}
+# What the engineers' mini-program takes from [wechat] when its own
+# section does not say: both reach the same WeChat
+SHARED_OPTIONS = {'base_url', 'timeout'}
 # A cached access token is replaced this long before WeChat's expiry, so
 # that no message is sent with a token that expires on its way
 TOKEN_MARGIN = dt.timedelta(minutes=5)
@@ -59,37 +68,52 @@ ERRORS = {
     }
 
 
-def enabled():
-    "Whether the mini-program's appid and secret are configured"
-    return bool(config.get('wechat', 'appid', default=None)
-        and config.get('wechat', 'secret', default=None))
+class MiniProgram(NamedTuple):
+    "The configuration of a mini-program"
+    section: str
+    appid: str
+    secret: str
+    base_url: str
+    timeout: float
+    state: str
+
+    @property
+    def enabled(self):
+        "Whether its appid and secret are configured"
+        return bool(self.appid and self.secret)
 
 
-def settings():
-    appid = config.get('wechat', 'appid', default=None)
-    secret = config.get('wechat', 'secret', default=None)
-    if not appid or not secret:
+def settings(app=CUSTOMER):
+    "The configuration of the mini-program app (CUSTOMER or ENGINEER)"
+    section = SECTIONS[app]
+
+    def get(option, default=None):
+        value = config.get(section, option, default=None)
+        if not value and option in SHARED_OPTIONS:
+            value = config.get(SECTIONS[CUSTOMER], option, default=None)
+        return value or default
+    return MiniProgram(section, get('appid'), get('secret'),
+        get('base_url', DEFAULT_BASE_URL).rstrip('/'),
+        float(get('timeout', TIMEOUT)),
+        get('miniprogram_state', MINIPROGRAM_STATE))
+
+
+def code2session(code, app=CUSTOMER):
+    """Return the openid (and unionid) of a wx.login code of the
+    mini-program app, or raise"""
+    program = settings(app)
+    if not program.enabled:
         raise error(503, 'not_configured', 'msg_wechat_not_configured')
-    base_url = config.get('wechat', 'base_url', default=DEFAULT_BASE_URL)
-    return base_url.rstrip('/'), appid, secret
-
-
-def timeout():
-    return config.getfloat('wechat', 'timeout', default=TIMEOUT)
-
-
-def code2session(code):
-    "Return the openid (and unionid) of a wx.login code, or raise"
-    base_url, appid, secret = settings()
     query = urllib.parse.urlencode({
-            'appid': appid,
-            'secret': secret,
+            'appid': program.appid,
+            'secret': program.secret,
             'js_code': code,
             'grant_type': 'authorization_code',
             })
-    url = '%s/sns/jscode2session?%s' % (base_url, query)
+    url = '%s/sns/jscode2session?%s' % (program.base_url, query)
     try:
-        with urllib.request.urlopen(url, timeout=timeout()) as response:
+        with urllib.request.urlopen(
+                url, timeout=program.timeout) as response:
             answer = json.loads(response.read().decode('utf-8'))
     except (urllib.error.URLError, OSError, ValueError) as e:
         # The URL holds the secret: log the reason only
@@ -152,10 +176,10 @@ def keyword_value(key, value):
     return value
 
 
-def send_subscribe_message(message):
-    """Send a subscription message, the payload of a notice (touser,
-    template_id, page, data); return the notice's (state, external id,
-    outcome) or raise DeliveryRetry or DeliveryFailed.
+def send_subscribe_message(message, app=CUSTOMER):
+    """Send a subscription message of the mini-program app, the payload of
+    a notice (touser, template_id, page, data); return the notice's
+    (state, external id, outcome) or raise DeliveryRetry or DeliveryFailed.
 
     A token WeChat no longer takes (expired, or replaced) is dropped and the
     message sent once more with a new one; a second refusal is retried
@@ -164,20 +188,20 @@ def send_subscribe_message(message):
     errcode (40003 invalid openid, 40037 invalid template_id, 47003 data
     that does not fit the template...) would be answered again."""
     Token = Pool().get('instrument_service_api.wechat.token')
+    program = settings(app)
     body = {
         **message,
-        'miniprogram_state': config.get('wechat', 'miniprogram_state',
-            default=MINIPROGRAM_STATE),
+        'miniprogram_state': program.state,
         'lang': LANGUAGE,
         }
     for _ in range(2):
-        token = Token.get()
-        answer = _post('/cgi-bin/message/subscribe/send', body,
+        token = Token.get(program)
+        answer = _post(program, '/cgi-bin/message/subscribe/send', body,
             {'access_token': token})
         errcode = _errcode(answer)
         if errcode not in TOKEN_INVALID:
             break
-        Token.drop(token)
+        Token.drop(program, token)
     if not errcode:
         return 'sent', str(answer.get('msgid') or ''), None
     outcome = 'WeChat subscribe/send: %s %s' % (
@@ -189,12 +213,13 @@ def send_subscribe_message(message):
     raise DeliveryFailed(outcome)
 
 
-def stable_token():
-    "A valid access token of the mini-program and its lifetime in seconds"
-    answer = _post('/cgi-bin/stable_token', {
+def stable_token(program):
+    """A valid access token of the mini-program (its settings) and its
+    lifetime in seconds"""
+    answer = _post(program, '/cgi-bin/stable_token', {
             'grant_type': 'client_credential',
-            'appid': config.get('wechat', 'appid'),
-            'secret': config.get('wechat', 'secret'),
+            'appid': program.appid,
+            'secret': program.secret,
             # A forced refresh invalidates the token of the other processes
             # and WeChat allows few a day; the normal mode gives a new token
             # once the current one expires
@@ -215,11 +240,11 @@ def stable_token():
     raise DeliveryFailed(outcome)
 
 
-def _post(path, body, query=None):
-    """POST body in JSON to WeChat's path and return its answer, a dict;
-    raise DeliveryRetry when WeChat cannot be reached or answers no JSON"""
-    url = config.get('wechat', 'base_url', default=DEFAULT_BASE_URL).rstrip(
-        '/') + path
+def _post(program, path, body, query=None):
+    """POST body in JSON to WeChat's path for the mini-program and return
+    its answer, a dict; raise DeliveryRetry when WeChat cannot be reached
+    or answers no JSON"""
+    url = program.base_url + path
     if query:
         url += '?' + urllib.parse.urlencode(query)
     request = urllib.request.Request(url, method='POST',
@@ -227,7 +252,8 @@ def _post(path, body, query=None):
         headers={'Content-Type': 'application/json'})
     # The URL holds the access token: the outcome tells the reason only
     try:
-        with urllib.request.urlopen(request, timeout=timeout()) as response:
+        with urllib.request.urlopen(
+                request, timeout=program.timeout) as response:
             answer = json.loads(response.read().decode('utf-8'))
     except urllib.error.HTTPError as http_error:
         http_error.close()
@@ -255,9 +281,9 @@ def _errcode(answer):
 
 
 class WeChatToken(ModelSQL):
-    """The access token of the mini-program, kept in the database so that
-    every server process (and the scheduled jobs) shares it: WeChat allows
-    few token requests a day"""
+    """The access token of a mini-program (one per appid), kept in the
+    database so that every server process (and the scheduled jobs) shares
+    it: WeChat allows few token requests a day"""
     __name__ = 'instrument_service_api.wechat.token'
 
     appid = fields.Char("AppID", required=True, strip=False)
@@ -274,9 +300,10 @@ class WeChatToken(ModelSQL):
             ]
 
     @classmethod
-    def get(cls):
-        "The access token: the cached one while it is valid, or a new one"
-        appid = config.get('wechat', 'appid')
+    def get(cls, program):
+        """The access token of the mini-program (its settings): the cached
+        one while it is valid, or a new one"""
+        appid = program.appid
         now = clock.now()
         # Read in a transaction of its own, which sees what the other
         # processes and drop committed since the delivery began
@@ -288,16 +315,17 @@ class WeChatToken(ModelSQL):
                     ], limit=1)
             if tokens:
                 return tokens[0].token
-        token, expires_in = stable_token()
+        token, expires_in = stable_token(program)
         cls._store(appid, token, now + dt.timedelta(seconds=expires_in))
         return token
 
     @classmethod
-    def drop(cls, token):
-        "Forget token, which WeChat refused, unless it was already replaced"
+    def drop(cls, program, token):
+        """Forget token of the mini-program, which WeChat refused, unless it
+        was already replaced"""
         with Transaction().new_transaction(), without_check_access():
             cls.delete(cls.search([
-                        ('appid', '=', config.get('wechat', 'appid')),
+                        ('appid', '=', program.appid),
                         ('token', '=', token),
                         ]))
 

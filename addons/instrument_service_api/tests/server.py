@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlparse
 HERE = os.path.dirname(__file__)
 BIN = os.path.dirname(sys.executable)
 APPID = 'wx-test-appid'
+# The engineers' mini-program ([wechat_engineer])
+ENGINEER_APPID = 'wx-test-engineer-appid'
 
 
 def free_port():
@@ -40,11 +42,15 @@ def free_port():
 
 class WeChatStub:
     """A local stand-in for WeChat's server API, speaking its documented
-    protocol.
+    protocol, for two mini-programs: the customers' (APPID, secret) and the
+    engineers' (ENGINEER_APPID, engineer_secret). An openid is of one
+    mini-program, as WeChat's are: a message to an openid with the token of
+    another mini-program answers 40003 (invalid openid).
 
     Login: GET /sns/jscode2session?appid&secret&js_code&grant_type. A code
-    'openid:<x>' logs in user x; a code 'errcode:<n>' answers that error
-    code; 'down' closes the connection. calls lists the queries.
+    'openid:<x>' logs in user x of the mini-program of appid; a code
+    'errcode:<n>' answers that error code; 'down' closes the connection.
+    calls lists the queries.
 
     Not WeChat's protocol, for the failures: 'garbage' answers text that
     is not JSON, 'array' a JSON array, 'http:<n>' the HTTP status n with an
@@ -52,13 +58,15 @@ class WeChatStub:
 
     Subscription messages, JSON bodies both ways:
     POST /cgi-bin/stable_token {grant_type, appid, secret, force_refresh}
-    answers {access_token, expires_in}: the current token while it lives
-    (7200 s), a new one once it is dead or when forced; token_requests
-    lists the bodies. POST /cgi-bin/message/subscribe/send?access_token=
+    answers {access_token, expires_in}: the current token of the
+    mini-program while it lives (7200 s), a new one once it is dead or when
+    forced; token_requests lists the bodies. POST
+    /cgi-bin/message/subscribe/send?access_token=
     {touser, template_id, page, data, miniprogram_state, lang} checks the
     token, then the message as WeChat does (the length of each keyword by
     its type) and answers {errcode, errmsg, msgid}; sends lists every
-    message it got with the errcode answered, messages those accepted.
+    message it got with the errcode answered and the appid of the token,
+    messages those accepted.
 
     Failures a test scripts:
     - expire_token(errcode, times) the current token (and the next ones,
@@ -76,8 +84,13 @@ class WeChatStub:
         'name': 10, 'number': 32, 'letter': 32, 'symbol': 5,
         'car_number': 8}
 
-    def __init__(self, secret):
-        self.secret = secret
+    def __init__(self, secret, engineer_secret=None):
+        # appid -> secret of the mini-programs
+        self.apps = {APPID: secret}
+        if engineer_secret:
+            self.apps[ENGINEER_APPID] = engineer_secret
+        # openid -> the appid of the mini-program it is of
+        self.openids = {}
         self.calls = []
         self.session_keys = []
         self.token_requests = []
@@ -86,9 +99,11 @@ class WeChatStub:
         self.no_subscription = set()
         self.down = False
         self.lock = threading.Lock()
-        # token -> [deadline, errcode answered once it is dead or None]
+        # token -> [deadline, errcode answered once it is dead or None,
+        # appid]
         self.tokens = {}
-        self.current = None
+        # appid -> its current token
+        self.current = {}
         self.token_failures = []
         self.failures = []
         stub = self
@@ -108,8 +123,9 @@ class WeChatStub:
                 if code == 'down':
                     self.cut()
                     return
-                if (query.get('appid') != APPID
-                        or query.get('secret') != stub.secret
+                appid = query.get('appid')
+                if (appid not in stub.apps
+                        or query.get('secret') != stub.apps[appid]
                         or query.get('grant_type')
                         != 'authorization_code'):
                     answer = {'errcode': 40013, 'errmsg': 'invalid appid'}
@@ -125,6 +141,7 @@ class WeChatStub:
                         'session_key': secrets.token_urlsafe(16),
                         }
                     stub.session_keys.append(answer['session_key'])
+                    stub.openids[answer['openid']] = appid
                 elif code.startswith('errcode:'):
                     answer = {'errcode': int(code[len('errcode:'):]),
                         'errmsg': 'stub error'}
@@ -218,32 +235,35 @@ class WeChatStub:
     # ---- the protocol ------------------------------------------------------
 
     def _alive(self, token):
-        deadline, errcode = self.tokens.get(token, (0, 40001))
+        deadline, errcode, _ = self.tokens.get(token, (0, 40001, None))
         return errcode is None and deadline > time.monotonic()
 
     def stable_token(self, data):
         with self.lock:
             self.token_requests.append(data)
+            appid = data.get('appid')
             if data.get('grant_type') != 'client_credential':
                 return {'errcode': 40002, 'errmsg': 'invalid grant_type'}
-            if data.get('appid') != APPID:
+            if appid not in self.apps:
                 return {'errcode': 40013, 'errmsg': 'invalid appid'}
-            if data.get('secret') != self.secret:
+            if data.get('secret') != self.apps[appid]:
                 return {'errcode': 40125, 'errmsg': 'invalid appsecret'}
-            if data.get('force_refresh') or not self._alive(self.current):
-                if self.current in self.tokens:
-                    self.tokens[self.current][1] = 40001
-                self.current = secrets.token_urlsafe(32)
-                self.tokens[self.current] = [
-                    time.monotonic() + self.TOKEN_LIFETIME, None]
-            expires_in = int(self.tokens[self.current][0] - time.monotonic())
-            return {'access_token': self.current, 'expires_in': expires_in}
+            current = self.current.get(appid)
+            if data.get('force_refresh') or not self._alive(current):
+                if current in self.tokens:
+                    self.tokens[current][1] = 40001
+                current = self.current[appid] = secrets.token_urlsafe(32)
+                self.tokens[current] = [
+                    time.monotonic() + self.TOKEN_LIFETIME, None, appid]
+            expires_in = int(self.tokens[current][0] - time.monotonic())
+            return {'access_token': current, 'expires_in': expires_in}
 
     def subscribe_send(self, query, data):
         with self.lock:
             token = query.get('access_token')
             message = {k: data.get(k) for k in ['touser', 'template_id',
                     'page', 'data', 'miniprogram_state', 'lang']}
+            message['appid'] = self.tokens.get(token, [None] * 3)[2]
             answer = self._send(token, message)
             if isinstance(answer, dict):
                 message['errcode'] = answer['errcode']
@@ -271,7 +291,9 @@ class WeChatStub:
             self.tokens[token][1] = errcode
             return {'errcode': errcode, 'errmsg': 'access_token expired'
                 if errcode == 42001 else 'invalid credential'}
-        if not isinstance(message['touser'], str) or not message['touser']:
+        if (not isinstance(message['touser'], str) or not message['touser']
+                or self.openids.get(message['touser'], message['appid'])
+                != message['appid']):
             return {'errcode': 40003, 'errmsg': 'invalid openid'}
         if (not isinstance(message['template_id'], str)
                 or not message['template_id']):
@@ -321,7 +343,8 @@ class APIServer:
         self.port = free_port()
         self.url = 'http://127.0.0.1:%s/api/v1' % self.port
         self.secret = secrets.token_hex(16)
-        self.wechat = WeChatStub(self.secret)
+        self.engineer_secret = secrets.token_hex(16)
+        self.wechat = WeChatStub(self.secret, self.engineer_secret)
         self.process = None
         self.people = None
         self.log_path = os.path.join(self.directory, 'server.log')
@@ -347,6 +370,9 @@ class APIServer:
             'wechat': {
                 'appid': APPID, 'secret': self.secret,
                 'base_url': self.wechat.url},
+            # Its base_url is [wechat]'s
+            'wechat_engineer': {
+                'appid': ENGINEER_APPID, 'secret': self.engineer_secret},
             'password': {'entropy': '0.5'},
             }
         for section, values in self.extra_config.items():

@@ -45,6 +45,9 @@ def body_for(method, path):
         return {'attitude': 1, 'quality': 1, 'overall': 1}
     if path.endswith('/steps'):
         return None  # depends on the order, see step_for
+    if path == '/auth/wechat/link':
+        # A WeChat of the caller's own
+        return {'code': 'openid:oe' + uuid.uuid4().hex}
     if method == 'POST':
         return {}
     return None

@@ -550,6 +550,14 @@ class AppsTestCase(ServerTestCase):
             token=customer)
         self.assertEqual({o['id'] for o in everything['items']},
             {waiting, quoted, revising, working, reported, rating})
+        # 进行中: waiting for an engineer or in progress
+        self.call('POST', '/orders/%s/cancel' % waiting, {'reason': '不要了'},
+            customer)
+        opened = self.submit(customer)['id']
+        answer = self.call('GET', '/orders?state=open&page_size=100',
+            token=customer)
+        self.assertEqual({o['id'] for o in answer['items']},
+            {opened, quoted, revising, working, reported, rating})
 
     def test_client_configuration(self):
         "What the apps read at start"

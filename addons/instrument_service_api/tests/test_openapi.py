@@ -462,6 +462,20 @@ class HTTPTestCase(unittest.TestCase):
         other_customer = session['token']
         engineer = self.engineer_login(0)
         other_engineer = self.engineer_login(1)
+        # The engineers' WeChat: linked once, it logs in; unlinked, its
+        # sessions end
+        openid = 'oe' + uuid.uuid4().hex
+        call('POST', '/auth/wechat/link', 204,
+            data={'code': 'openid:' + openid}, token=engineer)
+        call('POST', '/auth/wechat/link', 409,
+            data={'code': 'openid:' + openid}, token=other_engineer)
+        _, session, _ = call('POST', '/auth/wechat/engineer', 200,
+            data={'code': 'openid:' + openid, 'device_name': "工程师小程序"})
+        call('GET', '/engineer/tasks', 200, token=session['token'])
+        call('POST', '/auth/wechat/unlink', 204, data={}, token=engineer)
+        call('GET', '/engineer/tasks', 401, token=session['token'])
+        call('POST', '/auth/wechat/engineer', 401,
+            data={'code': 'openid:' + openid})
 
         # ---- typical errors ------------------------------------------------
         call('GET', '/orders', 401)

@@ -107,8 +107,33 @@ def cut(value, limit, more=False):
 
 
 class SubscribeMixin:
-    "An order a WeChat customer submits and an engineer steps through"
+    """An order a WeChat customer submits and an engineer steps through, on
+    the server of the class, which must log no exception"""
     server = None
+
+    @classmethod
+    def tearDownClass(cls):
+        log = cls.server.server_log()
+        cls.server.stop()
+        super().tearDownClass()
+        assert 'Traceback' not in log, log[log.index('Traceback'):][:3000]
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.reset)
+
+    def reset(self):
+        "Forget what a test scripted and did not use"
+        wechat = self.server.wechat
+        wechat.down = False
+        wechat.failures.clear()
+        wechat.token_failures.clear()
+        wechat.no_subscription.clear()
+
+    def sent_to(self, openid):
+        "The messages WeChat accepted for openid"
+        return [m for m in self.server.wechat.messages
+            if m['touser'] == openid]
 
     def call(self, method, path, data=None, token=None, status=200,
             **kwargs):
@@ -160,13 +185,13 @@ class SubscribeMixin:
     def notices(self, where='1=1', params=()):
         "The WeChat notices, oldest first, as dicts"
         rows = self.server.sql('SELECT id, event, state, template, payload, '
-            'attempts, outcome, recipient, web_user, title, kind '
+            'attempts, outcome, recipient, web_user, title, kind, "user" '
             'FROM instrument_service_notice '
             'WHERE channel = %s AND ' + where + ' ORDER BY id',
             ('wechat',) + tuple(params))
         return [dict(zip(['id', 'event', 'state', 'template', 'payload',
                         'attempts', 'outcome', 'recipient', 'web_user',
-                        'title', 'kind'], row)) for row in rows]
+                        'title', 'kind', 'user'], row)) for row in rows]
 
     def event_notice(self, event):
         "The only WeChat notice of event"
@@ -205,32 +230,10 @@ class SubscribeTestCase(SubscribeMixin, unittest.TestCase):
         cls.engineer = cls.server.engineer(0)
         cls.engineer_name = "工程师00"
 
-    @classmethod
-    def tearDownClass(cls):
-        log = cls.server.server_log()
-        cls.server.stop()
-        super().tearDownClass()
-        assert 'Traceback' not in log, log[log.index('Traceback'):][:3000]
-
-    def setUp(self):
-        super().setUp()
-        self.addCleanup(self.reset)
-
-    def reset(self):
-        "Forget what a test scripted and did not use"
-        self.wechat.down = False
-        self.wechat.failures.clear()
-        self.wechat.token_failures.clear()
-        self.wechat.no_subscription.clear()
-
     def customer(self):
         "A new customer logged in with WeChat; its token and openid"
         openid = 'o' + uuid.uuid4().hex
         return self.server.customer(openid), openid
-
-    def sent_to(self, openid):
-        "The messages WeChat accepted for openid"
-        return [m for m in self.wechat.messages if m['touser'] == openid]
 
     def forget_token(self):
         "Empty the cache of access tokens, as on a new database"
@@ -270,9 +273,10 @@ class SubscribeTestCase(SubscribeMixin, unittest.TestCase):
         messages = [m for m in self.sent_to(openid)
             if m['template_id'] == 'tpl-' + action]
         self.assertEqual(len(messages), 1, messages)
+        # With the token of the customers' mini-program
         self.assertEqual(messages[0], {**payload, 'touser': openid,
                 'miniprogram_state': 'trial', 'lang': 'zh_CN',
-                'errcode': 0})
+                'appid': APPID, 'errcode': 0})
         return notice
 
     def test_each_step(self):
@@ -539,11 +543,6 @@ class NotConfiguredTestCase(SubscribeMixin, unittest.TestCase):
         tryton(cls.server, TEMPLATES, data=DATA, actions=['accept'])
         cls.engineer = cls.server.engineer(0)
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        super().tearDownClass()
-
     def test_skipped(self):
         phone = '139%08d' % (uuid.uuid4().int % 10 ** 8)
         self.call('POST', '/auth/dev/code', {'phone': phone}, status=204)
@@ -603,6 +602,8 @@ class TemplateTestCase(TestCase):
             SQLConstraintError, ValidationError)
         from trytond.pool import Pool
         Template = Pool().get('instrument_service_api.wechat.template')
+        # What another test of this process may have left in the database
+        Template.delete(Template.search([]))
         template, = Template.create([{
                     'action': 'accept',
                     'template_id': 'tpl',
@@ -633,6 +634,68 @@ class TemplateTestCase(TestCase):
         with self.assertRaises(SQLConstraintError):
             Template.create([{'action': 'accept', 'template_id': 'tpl3',
                         'data': 'thing2=${name}'}])
+
+    @with_transaction()
+    def test_engineer_template(self):
+        """An engineers' template is of a kind of notice, not of an action,
+        and opens the engineer app's pages by default"""
+        from trytond.model.exceptions import (
+            DomainValidationError, RequiredValidationError,
+            SQLConstraintError)
+        from trytond.pool import Pool
+        Template = Pool().get('instrument_service_api.wechat.template')
+        Template.delete(Template.search([]))
+        customer, offered, answer = Template.create([{
+                    'action': 'accept', 'template_id': 'tpl-accept',
+                    'data': 'thing2=${name}',
+                    }, {
+                    'audience': 'engineer', 'kind': 'offered',
+                    'template_id': 'tpl-offered', 'data': 'thing2=${type}',
+                    }, {
+                    'audience': 'engineer', 'kind': 'customer_action',
+                    'template_id': 'tpl-answer', 'data': 'thing2=${type}',
+                    }])
+        self.assertEqual(customer.audience, 'customer')
+        self.assertEqual(customer.page, 'pages/order/detail?id=${order_id}')
+        self.assertEqual(offered.page, 'pages/messages/index')
+        self.assertEqual(answer.page, 'pages/task/detail?id=${order_id}')
+        self.assertEqual(Template.for_event('engineer', 'offered'), offered)
+        self.assertEqual(Template.for_event('customer', 'accept'), customer)
+        self.assertIsNone(Template.for_event('engineer', 'assigned'))
+        self.assertIsNone(Template.for_event('customer', 'offered'))
+
+        # The form follows the audience and the event, not a page written
+        template = Template(audience='customer',
+            page='pages/order/detail?id=${order_id}')
+        template.audience = 'engineer'
+        template.on_change_audience()
+        template.kind = 'withdrawn'
+        template.on_change_kind()
+        self.assertEqual(template.page, 'pages/messages/index')
+        template.page = 'pages/custom/index'
+        template.kind = 'cancelled'
+        template.on_change_kind()
+        self.assertEqual(template.page, 'pages/custom/index')
+
+        with self.assertRaises(RequiredValidationError):
+            Template.create([{'audience': 'engineer', 'template_id': 'x',
+                        'data': 'thing2=${type}'}])
+        with self.assertRaises(DomainValidationError):
+            Template.create([{'audience': 'engineer', 'kind': 'assigned',
+                        'action': 'assign', 'template_id': 'x',
+                        'data': 'thing2=${type}'}])
+        # Other events: the refused records are not rolled back here, and
+        # PostgreSQL would refuse a second one of the same event
+        with self.assertRaises(DomainValidationError):
+            Template.create([{'audience': 'customer',
+                        'action': 'visit_remote', 'kind': 'cancelled',
+                        'template_id': 'x', 'data': 'thing2=${type}'}])
+        # Last: one active template per kind (PostgreSQL ends the
+        # transaction)
+        with self.assertRaises(SQLConstraintError):
+            Template.create([{'audience': 'engineer', 'kind': 'offered',
+                        'template_id': 'tpl-offered2',
+                        'data': 'thing2=${type}'}])
 
 
 del TestCase
