@@ -1,9 +1,12 @@
 # Instrument service platform: the two commands of the README.
 #
-#   make demo   set up everything, build the demo database, serve it
-#   make test   run the whole test suite (SQLite, and PostgreSQL if reachable)
+#   make demo   set up everything, build the demo database and the two apps
+#               (H5), serve them
+#   make test   run the whole test suite (SQLite, and PostgreSQL if
+#               reachable; the apps' tests once)
 #
-# Other targets: venv, sao, build-demo, serve, bench, clean, distclean.
+# Other targets: venv, sao, npm, apps, build-demo, serve, bench, bench-apps,
+# clean, distclean.
 # Every recipe runs from the repository root: the paths in config/*.conf are
 # relative to it.
 
@@ -26,14 +29,26 @@ API_DOCS_SERIES := 5
 API_DOCS_DIR := $(ROOT)/.cache/api-docs
 API_DOCS_STAMP := $(API_DOCS_DIR)/package/.installed
 VENV_STAMP := $(VENV)/.installed
+# The apps' npm workspace (clients/): installed from its lock file
+CLIENTS := $(ROOT)/clients
+NPM_STAMP := $(CLIENTS)/node_modules/.installed
+# The apps' H5 builds, served by trytond at /h5/ and /engineer/
+# ([instrument_service_api] customer_app, engineer_app): each rebuilt when a
+# source of the app or of the shared package changes
+app_sources = $(shell find $(CLIENTS)/$(1) $(CLIENTS)/shared \
+	\( -name node_modules -o -name dist -o -name tests \) -prune \
+	-o -type f -print 2>/dev/null)
+CUSTOMER_H5 := $(CLIENTS)/customer/dist/build/h5
+ENGINEER_H5 := $(CLIENTS)/engineer/dist/build/h5
 
-.PHONY: demo test venv sao build-demo port-free serve bench clean distclean
+.PHONY: demo test venv sao npm apps build-demo port-free serve bench \
+	bench-apps clean distclean
 # demo's steps must run in order, even under make -j
 .NOTPARALLEL:
 
-demo: venv sao serve
+demo: venv sao apps serve
 
-test: venv sao
+test: venv sao npm
 	cd "$(ROOT)" && "$(PY)" scripts/run_tests.py
 
 venv: $(VENV_STAMP)
@@ -75,6 +90,28 @@ $(API_DOCS_STAMP):
 	rm -f "$(API_DOCS_DIR)"/swagger-ui-dist-*.tgz
 	@touch "$@"
 
+npm: $(NPM_STAMP)
+
+# npm ci: exactly the lock file's versions, into clients/node_modules
+# (hoisted, for every workspace); again when the lock file changes.
+$(NPM_STAMP): $(CLIENTS)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed to build the apps." >&2; exit 1; }
+	@echo "Installing the apps' npm packages (npm ci in clients/) ..."
+	cd "$(CLIENTS)" && npm ci --no-audit --no-fund --loglevel=error
+	@touch "$@"
+
+apps: $(CUSTOMER_H5)/index.html $(ENGINEER_H5)/index.html
+
+$(CUSTOMER_H5)/index.html: $(NPM_STAMP) $(call app_sources,customer)
+	@echo "Building the customer app (H5) into clients/customer/dist/build/h5 ..."
+	cd "$(CLIENTS)" && npm run build:h5 -w customer --silent
+	@touch "$@"
+
+$(ENGINEER_H5)/index.html: $(NPM_STAMP) $(call app_sources,engineer)
+	@echo "Building the engineer app (H5) into clients/engineer/dist/build/h5 ..."
+	cd "$(CLIENTS)" && npm run build:h5 -w engineer --silent
+	@touch "$@"
+
 # Skipped when the database is up to date with the module sources;
 # make build-demo FORCE=1 rebuilds it anyway.
 build-demo: venv
@@ -94,6 +131,15 @@ serve: port-free build-demo
 	@echo "Serving database \"$(DB)\" at http://127.0.0.1:8000/  (Ctrl+C to stop)"
 	@echo "Log in with a login printed above (also in data/demo-credentials.txt)."
 	@echo "Mobile API: http://127.0.0.1:8000/api/v1/docs"
+	@# A demo customer's phone for the development login of the H5 app
+	@"$(PY)" -c 'import sys; sys.path[:0] = [sys.argv[1]]; \
+		from build_demo import CUSTOMERS; c = CUSTOMERS[0]; \
+		print("Customer app (H5): http://127.0.0.1:8000/h5/ (in a phone-sized window)"); \
+		print("  log in with a demo customer'"'"'s phone, %s (%s); the one-time code" % (c["phone"], c["name"])); \
+		print("  appears in this log: \"development login code for %s: ......\"" % c["phone"])' \
+		"$(ROOT)/scripts"
+	@echo "Engineer app (H5): http://127.0.0.1:8000/engineer/ (in a phone-sized window)"
+	@echo "  log in as a demo engineer (role engineer in data/demo-credentials.txt)"
 	@# trytond-cron runs the scheduled jobs beside the server: escalation
 	@# of unclaimed orders, deadlines, notices to retry; it stops with it.
 	@# -v logs warnings too: the one-time codes of the API's development login
@@ -112,6 +158,12 @@ BENCH_ORDERS ?= 10000 100000
 bench: venv
 	cd "$(ROOT)" && "$(PY)" bench/run.py $(foreach n,$(BENCH_ORDERS),--orders $(n))
 	cd "$(ROOT)" && "$(PY)" bench/run.py --orders $(firstword $(BENCH_ORDERS)) --soak
+
+# The customer app's speed on an emulated mid-range phone (bench/apps/):
+# the H5 build as it is (make apps first), served by a test server.
+bench-apps: venv npm
+	@test -f "$(CUSTOMER_H5)/index.html" || { echo "No H5 build: run make apps first." >&2; exit 1; }
+	cd "$(ROOT)" && PYTHON="$(PY)" node bench/apps/bench.mjs
 
 # Generated data (demo database, filestore, credentials, sao, caches);
 # keeps .venv.

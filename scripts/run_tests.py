@@ -16,6 +16,18 @@ for SQLite, a unique test_... name for PostgreSQL) and DB_CACHE (a folder
 of this run only, so the activated database is reused between test classes
 but never across runs, where the module may have changed).
 
+Then, once (not per backend), the apps stage (clients/, on SQLite):
+  - `npm test` in clients/: the vitest tests of every workspace;
+  - the Python tests of tests/apps/ (the mp-weixin build and its package
+    sizes, the API types against the OpenAPI document of a real server);
+  - the browser tests of the customer H5 app
+    (clients/customer/tests/e2e/run.mjs: a real trytond, Debian's chromium
+    through playwright-core); screenshots in test-output/customer/.
+vitest's and node's test runner's own summaries are counted like
+unittest's. The apps stage runs by default; --no-apps skips it, --apps runs
+it alone (or with the --backend given); a run narrowed by --backend or -k
+leaves it out unless --apps is given.
+
 PostgreSQL runs when TRYTOND_DATABASE__URI is a postgresql:// URI, or when
 a server answers at postgresql://postgres@127.0.0.1:5432/. It is required
 (unreachable = failure) when TRYTOND_DATABASE__URI says postgresql or
@@ -39,6 +51,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URI = 'postgresql://postgres@127.0.0.1:5432/'
 RAN = re.compile(r'^Ran (\d+) tests? in ')
 RESULT = re.compile(r'^(OK|FAILED)(?: \((.*)\))?\s*$')
+# vitest: "      Tests  2 failed | 40 passed | 1 skipped (43)"
+VITEST = re.compile(r'^\s*Tests\s+(.*)\(\d+\)\s*$')
+# node's test runner (spec or tap reporter): "ℹ pass 12", "# fail 0"
+NODE_TEST = re.compile(
+    r'^(?:ℹ|#) (tests|pass|fail|cancelled|skipped|todo) (\d+)\s*$')
+ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
+CLIENTS = ROOT / 'clients'
 
 # Environment variables of ours that must not leak into the test processes
 CLEARED = ['TRYTOND_CONFIG', 'TRYTOND_DATABASE_URI', 'TRYTOND_DATABASE__URI',
@@ -130,41 +149,112 @@ def drop_postgresql_database(uri, name, env):
             f'{result.stderr.strip()}')
 
 
-def run_command(label, command, env):
-    """Run one unittest command, stream its output, return its Counts"""
-    print(f'\n=== {label}: {" ".join(command)}', flush=True)
+def unittest_summary(line, counts):
+    """Count a line of unittest's report into counts; True for its final
+    line (OK or FAILED)"""
+    if match := RAN.match(line):
+        counts.ran += int(match.group(1))
+    elif match := RESULT.match(line):
+        details = dict(
+            (k.strip(), int(v)) for k, v in (
+                item.split('=') for item in
+                (match.group(2) or '').split(', ') if '=' in item))
+        counts.failed += (details.get('failures', 0)
+            + details.get('errors', 0)
+            + details.get('unexpected successes', 0))
+        return True
+    return False
+
+
+def vitest_summary(line, counts):
+    "Count vitest's line of tests (one per workspace run); True for it"
+    if match := VITEST.match(ANSI.sub('', line)):
+        parts = dict((name, int(number)) for number, name in
+            re.findall(r'(\d+) (\w+)', match.group(1)))
+        counts.ran += sum(parts.values())
+        counts.failed += parts.get('failed', 0)
+        return True
+    return False
+
+
+def node_test_summary(line, counts):
+    """Count the final report of node's test runner (tests, pass, fail,
+    cancelled...); True for its number of tests"""
+    if match := NODE_TEST.match(ANSI.sub('', line)):
+        name, number = match.group(1), int(match.group(2))
+        if name == 'tests':
+            counts.ran += number
+            return True
+        if name in {'fail', 'cancelled'}:
+            counts.failed += number
+    return False
+
+
+def run_command(label, command, env, cwd=ROOT, summary=unittest_summary):
+    """Run one test command, stream its output, return its Counts as
+    summary reads them from its report (unittest's by default)"""
+    print(f'\n=== {label}: {" ".join(map(str, command))}', flush=True)
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, *command], env=env, cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        bufsize=1, errors='replace')
     counts = Counts()
     summary_seen = False
-    for line in process.stdout:
-        sys.stdout.write(line)
-        sys.stdout.flush()
-        if match := RAN.match(line):
-            counts.ran += int(match.group(1))
-        elif match := RESULT.match(line):
-            summary_seen = True
-            details = dict(
-                (k.strip(), int(v)) for k, v in (
-                    item.split('=') for item in
-                    (match.group(2) or '').split(', ') if '=' in item))
-            bad = (details.get('failures', 0) + details.get('errors', 0)
-                + details.get('unexpected successes', 0))
-            counts.failed += bad
-    returncode = process.wait()
+    try:
+        process = subprocess.Popen(command, env=env, cwd=cwd,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            bufsize=1, errors='replace')
+    except OSError as e:
+        print(f'*** {label}: cannot run {command[0]}: {e}')
+        returncode = 127
+    else:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            summary_seen = summary(line, counts) or summary_seen
+        returncode = process.wait()
     counts.passed = max(counts.ran - counts.failed, 0)
     if returncode and not counts.failed:
-        # Crashed before unittest could report (import error, killed...)
+        # Crashed before the tests could report (import error, killed...)
         counts.failed = 1
         print(f'*** {label}: exited with status {returncode} '
-            'without a test report: counted as 1 failure')
+            'without a failure in its report: counted as 1 failure')
     elif not summary_seen:
         counts.failed = max(counts.failed, 1)
-        print(f'*** {label}: no unittest summary found: counted as 1 failure')
+        print(f'*** {label}: no test summary found: counted as 1 failure')
     print(f'=== {label}: {counts.passed} passed, {counts.failed} failed '
         f'in {time.monotonic() - started:.0f} s', flush=True)
+    return counts
+
+
+def run_apps(base_env, options):
+    """The apps stage, once: vitest, the Python tests of tests/apps/ and
+    the browser tests, on SQLite. Return its Counts."""
+    env = dict(base_env)
+    env['TRYTOND_DATABASE__URI'] = 'sqlite://'
+    # The browser tests start the test server with this Python (.venv)
+    env['PYTHON'] = sys.executable
+    # Plain reports to parse: no colours, no progress redrawn in place
+    env['NO_COLOR'] = '1'
+    env.setdefault('CI', 'true')
+    env.pop('FORCE_COLOR', None)
+    counts = Counts()
+    npm = shutil.which('npm')
+    if not npm or not (CLIENTS / 'node_modules').is_dir():
+        print('\n*** apps: npm or clients/node_modules is missing '
+            '(make npm, or `npm ci` in clients/): counted as 1 failure')
+        counts.failed += 1
+        return counts
+    counts.add(run_command('apps: vitest', [npm, 'test'], env,
+            cwd=CLIENTS, summary=vitest_summary))
+    extra = ['-v'] if options.verbose else []
+    for pattern in options.k or []:
+        extra += ['-k', pattern]
+    counts.add(run_command('apps: tests/apps',
+            [sys.executable, '-m', 'unittest', 'discover', *extra,
+                '-s', 'tests/apps', '-t', 'tests/apps'], env))
+    patterns = [f'--test-name-pattern={p}' for p in options.k or []]
+    counts.add(run_command('apps: browser (customer H5)',
+            ['node', '--test-reporter=spec', *patterns,
+                'clients/customer/tests/e2e/run.mjs'], env,
+            summary=node_test_summary))
     return counts
 
 
@@ -198,11 +288,11 @@ def run_backend(backend, uri, base_env, options, workdir):
     try:
         if names:
             counts.add(run_command(f'{backend}: module tests',
-                    ['-m', 'unittest', *extra, *names], env))
+                    [sys.executable, '-m', 'unittest', *extra, *names], env))
         if top_level_tests():
             counts.add(run_command(f'{backend}: tests/',
-                    ['-m', 'unittest', 'discover', *extra, '-s', 'tests',
-                        '-t', '.'], env))
+                    [sys.executable, '-m', 'unittest', 'discover', *extra,
+                        '-s', 'tests', '-t', '.'], env))
     finally:
         if backend == 'postgresql':
             drop_postgresql_database(uri, env['DB_NAME'], base_env)
@@ -220,7 +310,14 @@ def main(argv=None):
     parser.add_argument('-f', '--failfast', action='store_true')
     parser.add_argument('-k', action='append', metavar='PATTERN',
         help="only run tests matching PATTERN (unittest -k)")
+    apps = parser.add_mutually_exclusive_group()
+    apps.add_argument('--apps', action='store_true',
+        help="run the apps stage (alone, unless --backend is given too)")
+    apps.add_argument('--no-apps', action='store_true',
+        help="leave the apps stage out")
     options = parser.parse_args(argv)
+    run_apps_stage = options.apps or not (
+        options.no_apps or options.backend or options.k)
 
     base_env = {k: v for k, v in os.environ.items() if k not in CLEARED}
     base_env['PYTHONUNBUFFERED'] = '1'
@@ -232,7 +329,8 @@ def main(argv=None):
 
     total, lines = Counts(), []
     started = time.monotonic()
-    backends = options.backend or ['sqlite', 'postgresql']
+    backends = options.backend or (
+        [] if options.apps else ['sqlite', 'postgresql'])
     with tempfile.TemporaryDirectory(prefix='instrument-tests-') as tmp:
         for backend in backends:
             if backend == 'sqlite':
@@ -261,6 +359,12 @@ def main(argv=None):
             lines.append(f'{backend}: {counts.passed} passed, '
                 f'{counts.failed} failed in '
                 f'{time.monotonic() - backend_started:.0f} s')
+    if run_apps_stage:
+        apps_started = time.monotonic()
+        counts = run_apps(base_env, options)
+        total.add(counts)
+        lines.append(f'apps: {counts.passed} passed, {counts.failed} '
+            f'failed in {time.monotonic() - apps_started:.0f} s')
 
     print('\n' + '=' * 70)
     for line in lines:

@@ -5,6 +5,7 @@ export * from './api/endpoints'
 export * from './i18n'
 export * from './platform'
 export * from './format'
+export * from './outbox'
 // The components are imported by path, not from here: the mp-weixin build
 // registers a component only when a page's <script setup> imports its .vue
 // file (re-exported from a .ts module, it is left out of usingComponents):
