@@ -118,3 +118,14 @@ loglevel = os.environ.get('GUNICORN_LOG_LEVEL', 'info')
 accesslog = os.environ.get('GUNICORN_ACCESS_LOG') or None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 proc_name = 'instrument-service'
+
+
+# Metrics (GET /metrics, [instrument_service_api] metrics): with
+# PROMETHEUS_MULTIPROC_DIR set (an empty directory, emptied before each
+# start, e.g. a tmpfs), each worker writes its counters there and a scrape
+# sums those of every worker; a worker that exits has its live gauges
+# removed. Without it, a scrape sees only the worker that answers it.
+def child_exit(server, worker):
+    if os.environ.get('PROMETHEUS_MULTIPROC_DIR'):
+        from prometheus_client import multiprocess
+        multiprocess.mark_process_dead(worker.pid)

@@ -5,6 +5,7 @@
 attached them chose."""
 from trytond.model import fields
 from trytond.pool import PoolMeta
+from trytond.transaction import Transaction
 
 SERVICE_USES = [
     (None, ""),
@@ -32,3 +33,23 @@ class Attachment(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls._order.insert(0, ('sequence', 'ASC NULLS LAST'))
+
+    @classmethod
+    def __register__(cls, module):
+        table_h = cls.__table_handler__(module)
+        migrate_use = not table_h.column_exist('service_use')
+        super().__register__(module)
+        if migrate_use:
+            cls._migrate_service_use()
+
+    @classmethod
+    def _migrate_service_use(cls):
+        """In 0.1.0 (no service_use) a file attached to an order was an
+        upload of its engineer that any later step could cite: it stays an
+        upload, which the engineer may still download and cite. The others
+        need none: a line's files are the customer's, a progress record's
+        without a use are its photos."""
+        table = cls.__table__()
+        cursor = Transaction().connection.cursor()
+        cursor.execute(*table.update([table.service_use], ['upload'],
+                where=table.resource.like('instrument_service.order,%')))

@@ -239,7 +239,10 @@ class Order(metaclass=PoolMeta):
             if fields['appointment']['required'] and not appointment:
                 refuse('appointment', 'required',
                     'msg_evidence_appointment')
-            if appointment and appointment < self.submitted_at:
+            # To the minute, as the form's minimum is published and an
+            # appointment is picked (the submission's minute is allowed)
+            if appointment and appointment < self.submitted_at.replace(
+                    second=0, microsecond=0):
                 refuse('appointment', 'minimum',
                     'msg_appointment_before_submission')
             evidence['appointment'] = appointment

@@ -189,6 +189,10 @@ class Notice(ModelSQL, ModelView):
     def emit(cls, event, kind, users, message_id, channels, **variables):
         "Write a notice for each user on each channel, in their language"
         order = event.order
+        # An engineer offered the order (or no longer) is told nothing of
+        # the customer before accepting: the order's name without them
+        body = order.compute_name(customer=False) \
+            if kind in {'offered', 'withdrawn'} else order.name
         notices = []
         for user in users:
             language = user.language.code if user.language else None
@@ -199,7 +203,7 @@ class Notice(ModelSQL, ModelView):
                 notices.append(cls(
                         order=order, event=event, kind=kind,
                         channel=channel, recipient='user:%s' % user.id,
-                        user=user, title=title, body=order.name))
+                        user=user, title=title, body=body))
         return cls.post(notices)
 
     @classmethod

@@ -271,7 +271,9 @@ class Order(ChatMixin, ModelSQL, ModelView):
                     for name, code in e.fields.items()}
                 raise
 
-    def compute_name(self):
+    def compute_name(self, customer=True):
+        """The readable summary: type, first instrument and, unless
+        customer is False, the customer's company"""
         line = self.lines[0]
         instrument = ' '.join(filter(None, [
                     line.instrument_name, line.brand, line.model]))
@@ -279,8 +281,8 @@ class Order(ChatMixin, ModelSQL, ModelView):
             instrument = gettext(
                 'instrument_service.msg_order_name_more',
                 name=instrument, count=len(self.lines) - 1)
-        return ' · '.join(filter(None, [
-                    self.type_string, instrument, self.contact_company]))
+        return ' · '.join(filter(None, [self.type_string, instrument,
+                    self.contact_company if customer else None]))
 
     @classmethod
     @ModelView.button

@@ -3,7 +3,8 @@
 # copyright notices and license terms.
 # Importing the routes registers them on trytond's WSGI application
 from . import (
-    routes_auth, routes_customer, routes_docs, routes_engineer, webapps)
+    health, metrics, routes_auth, routes_customer, routes_docs,
+    routes_engineer, webapps)
 
-__all__ = [routes_auth, routes_customer, routes_docs, routes_engineer,
-    webapps]
+__all__ = [health, metrics, routes_auth, routes_customer, routes_docs,
+    routes_engineer, webapps]

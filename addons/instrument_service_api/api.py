@@ -37,7 +37,7 @@ from trytond.modules.instrument_service.exceptions import (
     AlreadyTakenError, AtCapacityError, MissingEvidenceError,
     OrderValidationError, StepNotAllowedError, WrongActorError)
 
-from . import availability, validation
+from . import availability, tracing, validation
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,9 @@ class APIError(Exception):
         body = {'code': self.code, 'message': self.message}
         if self.fields:
             body['fields'] = self.fields
+        # The id of the request, also in the header X-Request-Id: what a
+        # complaint quotes to find the request in the logs
+        body['request_id'] = tracing.current() or tracing.new_id()
         response = json_response({'error': body}, self.status)
         response.headers.update(self.headers)
         return response
@@ -575,9 +578,9 @@ def route(method, path, *, auth, summary, tag, description='',
                 result = key.store(spec, result)
             return result
 
+        @tracing.observed(PREFIX + path)
         @wraps(func)
         def endpoint(request, **kwargs):
-            started = time.monotonic()
             try:
                 if any(v > MAX_ID for v in kwargs.values()):
                     # No record has such an id (nor can the database
@@ -601,9 +604,6 @@ def route(method, path, *, auth, summary, tag, description='',
                 return json_response(body, status)
             except Exception as e:
                 return _checked(spec, request, _failure(spec, request, e))
-            finally:
-                logger.info("%s %s in %.1f ms", method, request.path,
-                    (time.monotonic() - started) * 1000)
         endpoint.max_request_size = (
             UPLOAD_REQUEST_MAX_SIZE if multipart else JSON_MAX_SIZE)
         app.route(rule, methods=[method])(endpoint)
@@ -845,6 +845,7 @@ def _database_unavailable(request, spec, exception):
 
 @app.route(PREFIX + '/<path:rest>',
     methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])
+@tracing.observed('unmatched')
 def not_found(request, rest):
     """Unknown API paths and methods answer in JSON too: 405 with the
     allowed methods for a known path, 404 for any other path and for ids

@@ -134,10 +134,14 @@ def sweep_filestore(threshold):
     Safe only because the folder is the database's own: a store_prefix
     shared by several databases (as the thumbnails had before) would
     let one database remove the files of another. A configured
-    [attachment] store_prefix or [database] class (another file store) turns
-    the sweep off."""
+    [attachment] store_prefix, or a [database] class (another file store)
+    that cannot list its files (as instrument_service_filestore's
+    S3FileStore.list does), turns the sweep off."""
     transaction = Transaction()
     database = transaction.database.name
+    if callable(getattr(filestore, 'list', None)) and not config.get(
+            'attachment', 'store_prefix'):
+        return _sweep_listed(database, threshold)
     if (config.get('database', 'class')
             or config.get('attachment', 'store_prefix')):
         logger.info("filestore sweep skipped: not the default file store")
@@ -167,6 +171,23 @@ def sweep_filestore(threshold):
     orphans = [c for c in candidates if c not in referenced]
     for file_id in orphans:
         filestore.delete(file_id, database)
+    if orphans:
+        logger.info("removed %s unreferenced files of %s", len(orphans),
+            database)
+    return len(orphans)
+
+
+def _sweep_listed(database, threshold):
+    """sweep_filestore on a file store that lists its files, e.g. a bucket
+    of object storage (instrument_service_filestore.S3FileStore)"""
+    limit = threshold.replace(tzinfo=dt.timezone.utc)
+    candidates = [file_id for file_id, modified in filestore.list(database)
+        if FILE_ID.match(file_id) and modified < limit]
+    if not candidates:
+        return 0
+    referenced = referenced_files(database)
+    orphans = [c for c in candidates if c not in referenced]
+    filestore.delete_many(orphans, database)
     if orphans:
         logger.info("removed %s unreferenced files of %s", len(orphans),
             database)

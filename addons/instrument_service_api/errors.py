@@ -5,7 +5,11 @@
 means. Each operation answers a subset, which its declaration (api.Route)
 gives and its description in the document lists: the frame refuses to
 answer a code the operation does not list (a 500 in the tests, a logged
-error in production)."""
+error in production).
+
+Every error answer is {"error": {"code", "message", "fields"?,
+"request_id"}}: request_id is the id of the request, also in the header
+X-Request-Id of the answer (tracing.py), which finds it in the logs."""
 
 CODES = {
     'invalid_json': (400, "The body is not JSON, or not a JSON object."),

@@ -19,7 +19,7 @@ from sql.operators import Equal
 
 from trytond.i18n import gettext
 from trytond.model import (
-    DeactivableMixin, Exclude, ModelSQL, ModelView, fields)
+    DeactivableMixin, Exclude, Index, ModelSQL, ModelView, fields)
 from trytond.model.exceptions import ValidationError
 from trytond.modules.instrument_service.notice import NOTICE_KINDS
 from trytond.modules.instrument_service.progress import PROGRESS_ACTIONS
@@ -63,6 +63,11 @@ class Notice(metaclass=PoolMeta):
     def __setup__(cls):
         super().__setup__()
         cls.channel.selection.append(('wechat', "WeChat"))
+        t = cls.__table__()
+        # The failed notices, counted by /health/ready and /metrics
+        cls._sql_indexes.add(Index(t,
+                (t.channel, Index.Equality(cardinality='low')),
+                where=t.state == 'failed'))
 
     @classmethod
     def notify_customer(cls, event):

@@ -163,7 +163,8 @@ Every answer other than success has this body:
 ```json
 {"error": {"code": "invalid_field", "message": "…",
            "fields": {"lines[0].quantity": {"code": "maximum",
-                                            "message": "不能大于 9999。"}}}}
+                                            "message": "不能大于 9999。"}},
+           "request_id": "4f0c2a9e6b1d4c8e9a7f3b2d1c0e5f6a"}}
 ```
 
 `code` is stable, `message` is for people (in the caller's language) and
@@ -171,6 +172,11 @@ Every answer other than success has this body:
 request, with a machine code (`required`, `unknown`, `type`, `choice`,
 `minimum`, `max_length`, `min_items`, `pattern`, `datetime`, `phone`...)
 and a message in the caller's language to show beside the field.
+`request_id` is the id of the request, also in the header `X-Request-Id`
+of every answer (success or not): the request's own `X-Request-Id` when it
+is well-formed (1 to 128 letters, digits and `._:-`), else one the server
+makes. Show it, or send it with a complaint: it finds the request in the
+server's logs.
 
 Each operation lists the codes it can answer, by status, with what each
 one means there; it answers no other. The codes of all operations:

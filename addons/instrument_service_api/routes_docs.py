@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from trytond.config import config
 from trytond.wsgi import app
 
-from . import openapi
+from . import openapi, tracing
 from .api import PREFIX, ROUTES, APIError, Route, error, json_response, route
 
 MODULE_DIR = Path(__file__).resolve().parent
@@ -135,6 +135,7 @@ openapi.MEDIA_TYPES['HTMLPage'] = ['text/html']
 
 
 @app.route(PREFIX + '/docs/assets/<string:name>', methods=['GET'])
+@tracing.observed(PREFIX + '/docs/assets/{name}')
 def docs_asset(request, name):
     if name not in ASSETS:
         return APIError(404, 'not_found', "Not found").response()

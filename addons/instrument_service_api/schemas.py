@@ -729,6 +729,9 @@ ERROR = closed({
                                 "caller's language"),
                             }),
                     },
+                'request_id': string("The id of the request, as in the "
+                    "header X-Request-Id of the answer: quote it to the "
+                    "service to find the request in its logs"),
                 }, required=['code', 'message']),
         }, description="Every answer other than success")
 

@@ -168,6 +168,15 @@ class AppsTestCase(ServerTestCase):
         self.assertIsNone(offers[repair['id']]['requested_time'])
         self.assertEqual(offers[training['id']]['requested_time'],
             TRAINING['appointment_time'])
+        # Nor do the notices of the offers, which 消息 lists
+        notifications = self.call('GET',
+            '/engineer/notifications?page_size=100', token=engineer)
+        offered = [n for n in notifications['items']
+            if n['order_id'] in {repair['id'], training['id']}]
+        self.assertEqual(len(offered), 2, offered)
+        text = json.dumps(offered, ensure_ascii=False)
+        for value in CONTACT.values():
+            self.assertNotIn(value, text)
         # Once accepted, the engineer sees whom to call
         task = self.accept(repair['id'], engineer)
         self.assertEqual(task['contact'], CONTACT)

@@ -121,7 +121,10 @@ class BadInputTestCase(ServerTestCase):
         self.assertEqual(error['code'], code, error)
         self.assertIsInstance(error['message'], str)
         self.assertTrue(error['message'])
-        self.assertLessEqual(set(error), {'code', 'message', 'fields'})
+        self.assertLessEqual(set(error),
+            {'code', 'message', 'fields', 'request_id'})
+        # The id of the request, to find it in the server's logs
+        self.assertRegex(error['request_id'], '^[0-9a-f]{32}$')
         if fields is not None:
             self.assertEqual({path: problem['code'] for path, problem
                     in error.get('fields', {}).items()}, fields)

@@ -225,6 +225,9 @@ class DatabaseRestartTestCase(unittest.TestCase):
             thread.join(60)
 
         self.assertEqual(english[0], 503, english[1])
+        # The id of the request, as in its header X-Request-Id
+        self.assertEqual(english[1]['error'].pop('request_id'),
+            english[2]['X-Request-Id'])
         self.assertEqual(english[1]['error'], {
                 'code': 'database_unavailable',
                 'message': "The service cannot reach its database at the "
@@ -240,6 +243,8 @@ class DatabaseRestartTestCase(unittest.TestCase):
                 self.assertIn(status, {200, 201, 503})
                 self.assertLess(ended - started, LONGEST)
                 if status == 503:
+                    self.assertEqual(body['error'].pop('request_id'),
+                        headers['X-Request-Id'])
                     self.assertEqual(body['error'], {
                             'code': 'database_unavailable',
                             'message': '服务暂时无法连接数据库，请几秒后重试。'})
