@@ -6,7 +6,7 @@
 #               reachable; the apps' tests once)
 #
 # Other targets: venv, sao, npm, apps, build-demo, serve, bench, bench-apps,
-# clean, distclean.
+# production, backup, restore (README "Production"), clean, distclean.
 # Every recipe runs from the repository root: the paths in config/*.conf are
 # relative to it.
 
@@ -159,11 +159,42 @@ bench: venv
 	cd "$(ROOT)" && "$(PY)" bench/run.py $(foreach n,$(BENCH_ORDERS),--orders $(n))
 	cd "$(ROOT)" && "$(PY)" bench/run.py --orders $(firstword $(BENCH_ORDERS)) --soak
 
-# The customer app's speed on an emulated mid-range phone (bench/apps/):
-# the H5 build as it is (make apps first), served by a test server.
+# The apps' speed on an emulated mid-range phone (bench/apps/): the
+# customer's and the engineer's H5 builds as they are (make apps first),
+# each served by a test server.
 bench-apps: venv npm
-	@test -f "$(CUSTOMER_H5)/index.html" || { echo "No H5 build: run make apps first." >&2; exit 1; }
+	@test -f "$(CUSTOMER_H5)/index.html" -a -f "$(ENGINEER_H5)/index.html" || { echo "No H5 build: run make apps first." >&2; exit 1; }
 	cd "$(ROOT)" && PYTHON="$(PY)" node bench/apps/bench.mjs
+	cd "$(ROOT)" && PYTHON="$(PY)" node bench/apps/engineer.mjs
+
+# Production on this machine, without containers (README "Production"):
+# init (creates and initialises the database, or updates its modules),
+# then web (gunicorn), cron and worker together under honcho (Procfile),
+# against config/trytond-postgresql.conf with the environment winning over
+# it: the variables of PRODUCTION_ENV (.env, from
+# scripts/production/env.example) or of the shell. The containers of
+# docker/ run the same scripts (scripts/production/run.py).
+PRODUCTION_ENV ?= .env
+
+.PHONY: production backup restore
+production: venv sao apps
+	cd "$(ROOT)" && export PATH="$(VENV)/bin:$$PATH" \
+		&& honcho run -e "$(PRODUCTION_ENV)" python scripts/production/run.py init \
+		&& exec honcho start -e "$(PRODUCTION_ENV)" -f Procfile
+
+# scripts/backup.py: the database (pg_dump) and its files, with a manifest,
+# into backups/ (BACKUP_OPTIONS=--tar for one file); same settings as
+# production.
+backup: venv
+	cd "$(ROOT)" && "$(VENV)/bin/honcho" run -e "$(PRODUCTION_ENV)" \
+		"$(PY)" scripts/backup.py $(BACKUP_OPTIONS)
+
+# make restore BACKUP=backups/NAME-... DATABASE=new_name [RESTORE_OPTIONS=--force]
+restore: venv
+	@test -n "$(BACKUP)" -a -n "$(DATABASE)" || { echo \
+		"Usage: make restore BACKUP=backups/<backup> DATABASE=<new database>" >&2; exit 2; }
+	cd "$(ROOT)" && "$(VENV)/bin/honcho" run -e "$(PRODUCTION_ENV)" \
+		"$(PY)" scripts/restore.py "$(BACKUP)" "$(DATABASE)" $(RESTORE_OPTIONS)
 
 # Generated data (demo database, filestore, credentials, sao, caches);
 # keeps .venv.

@@ -4,7 +4,10 @@
     python scripts/run_tests.py            # what `make test` runs
     python scripts/run_tests.py -v -k scenario --backend sqlite
 
-For each backend, in its own subprocess with its own environment:
+For each backend, in its own subprocesses with their own environment (side
+by side unless --serial or one core: SQLite then the apps stage, the
+PostgreSQL module tests, the PostgreSQL tests/; each line prefixed with its
+stream's name):
   - the tests of every module in addons/ (Tryton's ModuleTestCase and the
     scenario doctests), by their dotted names under trytond.modules;
   - the cross-module tests of the top-level tests/ folder
@@ -37,6 +40,7 @@ The last line printed is always "N passed, M failed" (skipped tests count
 as passed); the exit status is non-zero when anything failed or no test ran.
 """
 import argparse
+import functools
 import importlib.util
 import os
 import re
@@ -44,6 +48,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -58,6 +63,9 @@ NODE_TEST = re.compile(
     r'^(?:ℹ|#) (tests|pass|fail|cancelled|skipped|todo) (\d+)\s*$')
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 CLIENTS = ROOT / 'clients'
+# The backends run side by side: each thread prefixes its lines
+OUTPUT = threading.local()
+OUTPUT_LOCK = threading.Lock()
 
 # Environment variables of ours that must not leak into the test processes
 CLEARED = ['TRYTOND_CONFIG', 'TRYTOND_DATABASE_URI', 'TRYTOND_DATABASE__URI',
@@ -145,7 +153,7 @@ def drop_postgresql_database(uri, name, env):
         '        t.database.drop(t.connection, name)\n')
     result = run_python(['-c', code, name], env)
     if result.returncode:
-        print(f'warning: could not drop the test database {name}: '
+        emit(f'warning: could not drop the test database {name}: '
             f'{result.stderr.strip()}')
 
 
@@ -190,10 +198,21 @@ def node_test_summary(line, counts):
     return False
 
 
+def emit(text):
+    "Print text, each line prefixed with this thread's backend if any"
+    prefix = getattr(OUTPUT, 'prefix', '')
+    if prefix:
+        text = ''.join(prefix + line
+            for line in text.splitlines(keepends=True))
+    with OUTPUT_LOCK:
+        sys.stdout.write(text if text.endswith('\n') else text + '\n')
+        sys.stdout.flush()
+
+
 def run_command(label, command, env, cwd=ROOT, summary=unittest_summary):
     """Run one test command, stream its output, return its Counts as
     summary reads them from its report (unittest's by default)"""
-    print(f'\n=== {label}: {" ".join(map(str, command))}', flush=True)
+    emit(f'\n=== {label}: {" ".join(map(str, command))}')
     started = time.monotonic()
     counts = Counts()
     summary_seen = False
@@ -202,25 +221,24 @@ def run_command(label, command, env, cwd=ROOT, summary=unittest_summary):
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             bufsize=1, errors='replace')
     except OSError as e:
-        print(f'*** {label}: cannot run {command[0]}: {e}')
+        emit(f'*** {label}: cannot run {command[0]}: {e}')
         returncode = 127
     else:
         for line in process.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            emit(line)
             summary_seen = summary(line, counts) or summary_seen
         returncode = process.wait()
     counts.passed = max(counts.ran - counts.failed, 0)
     if returncode and not counts.failed:
         # Crashed before the tests could report (import error, killed...)
         counts.failed = 1
-        print(f'*** {label}: exited with status {returncode} '
+        emit(f'*** {label}: exited with status {returncode} '
             'without a failure in its report: counted as 1 failure')
     elif not summary_seen:
         counts.failed = max(counts.failed, 1)
-        print(f'*** {label}: no test summary found: counted as 1 failure')
-    print(f'=== {label}: {counts.passed} passed, {counts.failed} failed '
-        f'in {time.monotonic() - started:.0f} s', flush=True)
+        emit(f'*** {label}: no test summary found: counted as 1 failure')
+    emit(f'=== {label}: {counts.passed} passed, {counts.failed} failed '
+        f'in {time.monotonic() - started:.0f} s')
     return counts
 
 
@@ -255,23 +273,21 @@ def run_apps(base_env, options):
             ['node', '--test-reporter=spec', *patterns,
                 'clients/customer/tests/e2e/run.mjs'], env,
             summary=node_test_summary))
+    counts.add(run_command('apps: browser (engineer H5)',
+            ['node', '--test-reporter=spec', *patterns,
+                'clients/engineer/tests/e2e/run.mjs'], env,
+            summary=node_test_summary))
     return counts
 
 
-def run_backend(backend, uri, base_env, options, workdir):
-    env = dict(base_env)
-    env['TRYTOND_DATABASE__URI'] = uri
-    # Attachments written by the tests go to the filestore of this run
-    env['TRYTOND_DATABASE__PATH'] = str(workdir / 'filestore')
-    env['DB_CACHE'] = str(workdir / 'cache')
-    if backend == 'sqlite':
-        env['DB_NAME'] = ':memory:'
-    else:
-        env['DB_NAME'] = f'test_{os.getpid()}_{int(time.time())}'
-        if not (shutil.which('pg_dump') and shutil.which('pg_restore')):
-            # Without these tools trytond would cache into template
-            # databases named after the module list, which outlive the run
-            del env['DB_CACHE']
+PARTS = ('modules', 'tests')
+
+
+def run_backend(backend, uri, base_env, options, workdir, parts=PARTS):
+    """Run the parts of the suite ('modules': the tests of addons/,
+    'tests': the top-level tests/) on backend; return their Counts. Each
+    part has its own database, filestore and cache, so that two parts of
+    one backend may run at the same time."""
     extra = []
     if options.verbose:
         extra.append('-v')
@@ -282,20 +298,43 @@ def run_backend(backend, uri, base_env, options, workdir):
 
     counts = Counts()
     names, problems = module_test_names()
-    for problem in problems:
-        print(f'*** {problem}')
-        counts.failed += 1
-    try:
-        if names:
-            counts.add(run_command(f'{backend}: module tests',
-                    [sys.executable, '-m', 'unittest', *extra, *names], env))
-        if top_level_tests():
-            counts.add(run_command(f'{backend}: tests/',
-                    [sys.executable, '-m', 'unittest', 'discover', *extra,
-                        '-s', 'tests', '-t', '.'], env))
-    finally:
-        if backend == 'postgresql':
-            drop_postgresql_database(uri, env['DB_NAME'], base_env)
+    if 'modules' in parts:
+        for problem in problems:
+            emit(f'*** {problem}')
+            counts.failed += 1
+    commands = {
+        'modules': (f'{backend}: module tests',
+            [sys.executable, '-m', 'unittest', *extra, *names]
+            if names else None),
+        'tests': (f'{backend}: tests/',
+            [sys.executable, '-m', 'unittest', 'discover', *extra,
+                '-s', 'tests', '-t', '.'] if top_level_tests() else None),
+        }
+    for part in parts:
+        label, command = commands[part]
+        if not command:
+            continue
+        (workdir / part).mkdir(parents=True, exist_ok=True)
+        env = dict(base_env)
+        env['TRYTOND_DATABASE__URI'] = uri
+        # Attachments written by the tests go to the filestore of this run
+        env['TRYTOND_DATABASE__PATH'] = str(workdir / part / 'filestore')
+        env['DB_CACHE'] = str(workdir / part / 'cache')
+        if backend == 'sqlite':
+            env['DB_NAME'] = ':memory:'
+        else:
+            env['DB_NAME'] = (
+                f'test_{os.getpid()}_{int(time.time())}_{part}')
+            if not (shutil.which('pg_dump') and shutil.which('pg_restore')):
+                # Without these tools trytond would cache into template
+                # databases named after the module list, which outlive
+                # the run
+                del env['DB_CACHE']
+        try:
+            counts.add(run_command(label, command, env))
+        finally:
+            if backend == 'postgresql':
+                drop_postgresql_database(uri, env['DB_NAME'], base_env)
     return counts
 
 
@@ -308,6 +347,9 @@ def main(argv=None):
         "PostgreSQL when configured or reachable")
     parser.add_argument('-v', '--verbose', action='store_true')
     parser.add_argument('-f', '--failfast', action='store_true')
+    parser.add_argument('--serial', action='store_true',
+        help="run the backends one after the other (default: side by "
+        "side when there are two cores or more)")
     parser.add_argument('-k', action='append', metavar='PATTERN',
         help="only run tests matching PATTERN (unittest -k)")
     apps = parser.add_mutually_exclusive_group()
@@ -332,6 +374,7 @@ def main(argv=None):
     backends = options.backend or (
         [] if options.apps else ['sqlite', 'postgresql'])
     with tempfile.TemporaryDirectory(prefix='instrument-tests-') as tmp:
+        runs = []
         for backend in backends:
             if backend == 'sqlite':
                 uri = 'sqlite://'
@@ -353,18 +396,56 @@ def main(argv=None):
                     continue
             workdir = Path(tmp) / backend
             workdir.mkdir()
-            backend_started = time.monotonic()
-            counts = run_backend(backend, uri, base_env, options, workdir)
-            total.add(counts)
-            lines.append(f'{backend}: {counts.passed} passed, '
-                f'{counts.failed} failed in '
-                f'{time.monotonic() - backend_started:.0f} s')
-    if run_apps_stage:
-        apps_started = time.monotonic()
-        counts = run_apps(base_env, options)
-        total.add(counts)
-        lines.append(f'apps: {counts.passed} passed, {counts.failed} '
-            f'failed in {time.monotonic() - apps_started:.0f} s')
+            runs.append((backend, uri, workdir))
+        # Side by side on two cores or more: the suite's time is mostly
+        # Python processes waiting on their servers. Three streams: SQLite
+        # (then the apps), PostgreSQL's module tests, PostgreSQL's tests/.
+        parallel = (len(runs) + run_apps_stage > 1 and not options.serial
+            and (os.cpu_count() or 1) > 1)
+        jobs = []   # (name, [(label, function returning Counts)])
+        for backend, uri, workdir in runs:
+            parts = [PARTS] if backend == 'sqlite' or not parallel \
+                else [(part,) for part in PARTS]
+            for part in parts:
+                name = backend if len(parts) == 1 \
+                    else f'{backend} {"tests/" if part == ("tests",) else part[0]}'
+                jobs.append((name, [(name, functools.partial(run_backend,
+                                backend, uri, base_env, options, workdir,
+                                part))]))
+        if run_apps_stage:
+            apps = ('apps', functools.partial(run_apps, base_env, options))
+            if parallel and jobs and jobs[0][0] == 'sqlite':
+                jobs[0][1].append(apps)
+            else:
+                jobs.append(('apps', [apps]))
+        results = {}
+
+        def run(name, steps):
+            OUTPUT.prefix = f'[{name}] ' if parallel else ''
+            for label, function in steps:
+                step_started = time.monotonic()
+                try:
+                    counts = function()
+                except Exception as e:
+                    emit(f'*** {label}: the run stopped: {e!r}')
+                    counts = Counts()
+                    counts.failed = 1
+                results[label] = (counts,
+                    time.monotonic() - step_started)
+
+        threads = [threading.Thread(target=run, args=job) for job in jobs]
+        for thread in threads:
+            thread.start()
+            if not parallel:
+                thread.join()
+        for thread in threads:
+            thread.join()
+        for _, steps in jobs:
+            for label, _ in steps:
+                counts, seconds = results[label]
+                total.add(counts)
+                lines.append(f'{label}: {counts.passed} passed, '
+                    f'{counts.failed} failed in {seconds:.0f} s')
 
     print('\n' + '=' * 70)
     for line in lines:

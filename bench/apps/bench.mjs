@@ -20,27 +20,17 @@
 //     gzip -9 makes of the same files.
 // Prints the figures with the machine's description and writes them to
 // bench/apps/RESULTS.md (unless --no-write).
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { conditions, kb, machine, ms, row, scriptSizes, slowPhone } from './lib.mjs'
 import {
   PHONE, ROOT, SERVICES, checkIn, engineerStep, engineerToken, customerToken, env, launchBrowser,
   loginInBrowser, makeMedia, must, newOrderBody, openOrders, startServer, upload,
 } from '../../clients/customer/tests/e2e/lib.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
-// DevTools' "Fast 4G" (front_end/core/sdk/NetworkManager.ts): 9 Mbps down,
-// 1.5 Mbps up at 90 %, 60 ms x 2.75 latency
-const FAST_4G = {
-  offline: false,
-  latency: 165,
-  downloadThroughput: (9 * 1000 * 1000) / 8 * 0.9,
-  uploadThroughput: (1.5 * 1000 * 1000) / 8 * 0.9,
-}
-const CPU_SLOWDOWN = 4
 const AIMS = { grid: 1500, detail: 1000, js: 200 * 1024 }
 
 function option(name, fallback) {
@@ -124,34 +114,9 @@ async function seed(server, media) {
   return { phone, tapped }
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = Math.floor(sorted.length / 2)
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-}
 
 async function measure(browser, storageState, tapped) {
-  const context = await browser.newContext({ ...PHONE, storageState })
-  const page = await context.newPage()
-  const cdp = await context.newCDPSession(page)
-  await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_SLOWDOWN })
-  await cdp.send('Network.enable')
-  await cdp.send('Network.emulateNetworkConditions', FAST_4G)
-  const responses = new Map()
-  let firstLoad = true
-  // Where the first load's time goes: when the document was asked for, when
-  // each script and API answer had arrived (the protocol's clock, seconds)
-  let navigationAt
-  cdp.on('Network.requestWillBeSent', ({ type, timestamp }) => {
-    if (type === 'Document' && navigationAt === undefined) navigationAt = timestamp
-  })
-  cdp.on('Network.responseReceived', ({ requestId, type, response }) => {
-    if (firstLoad) responses.set(requestId, { type, url: response.url, encoding: response.headers['content-encoding'] || response.headers['Content-Encoding'] })
-  })
-  cdp.on('Network.loadingFinished', ({ requestId, encodedDataLength, timestamp }) => {
-    const response = responses.get(requestId)
-    if (response) Object.assign(response, { bytes: encodedDataLength, finished: timestamp })
-  })
+  const { context, page, responses, navigationAt, firstLoadDone } = await slowPhone(browser, storageState)
   await page.addInitScript(instrument, { services: SERVICES.map((s) => s.name) })
   try {
     await page.goto(env.server.h5, { waitUntil: 'commit' })
@@ -163,9 +128,9 @@ async function measure(browser, storageState, tapped) {
       const busy = longTasks.filter(([begin]) => begin <= grid).map(([, end]) => end)
       return { grid, usable: Math.max(grid, ...busy) }
     })
-    firstLoad = false
+    firstLoadDone()
     const scripts = [...responses.values()].filter((r) => r.type === 'Script')
-    const after = (items) => Math.max(...items.map((r) => (r.finished - navigationAt) * 1000))
+    const after = (items) => Math.max(...items.map((r) => (r.finished - navigationAt()) * 1000))
     start.scriptsLoaded = after(scripts)
     start.apiAnswered = after([...responses.values()].filter((r) => r.url.includes('/api/v1/')))
 
@@ -186,33 +151,8 @@ async function measure(browser, storageState, tapped) {
   }
 }
 
-function scriptSizes(scripts) {
-  const wire = scripts.reduce((sum, s) => sum + (s.bytes || 0), 0)
-  const compressed = scripts.every((s) => s.encoding)
-  let gzip9 = 0
-  for (const script of scripts) {
-    const file = path.join(H5, decodeURIComponent(new URL(script.url).pathname).replace(/^\/h5\//, ''))
-    gzip9 += gzipSync(readFileSync(file), { level: 9 }).length
-  }
-  return { wire, gzip9, compressed, files: scripts.length }
-}
 
-function machine() {
-  const cpus = os.cpus()
-  let chromium = ''
-  try {
-    chromium = execFileSync('/usr/bin/chromium', ['--version'],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0]
-  } catch { /* described as unknown */ }
-  return [
-    `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} logical cores, `
-      + `${(os.totalmem() / 2 ** 30).toFixed(1)} GB RAM, load average ${os.loadavg()[0].toFixed(2)}`,
-    `${os.type()} ${os.release()}; node ${process.version}; ${chromium.trim() || 'chromium ?'}`,
-  ]
-}
 
-const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`
-const ms = (value) => `${Math.round(value)} ms`
 
 async function main() {
   if (!existsSync(path.join(H5, 'index.html'))) {
@@ -240,7 +180,7 @@ async function main() {
         + `detail ${ms(run.detail)} after the tap (scripts loaded at ${ms(run.scriptsLoaded)}, `
         + `API answered at ${ms(run.apiAnswered)})`)
     }
-    const js = scriptSizes(runs[0].scripts)
+    const js = scriptSizes(runs[0].scripts, H5, '/h5/')
     const figures = {
       usable: runs.map((r) => r.usable),
       grid: runs.map((r) => r.grid),
@@ -257,11 +197,6 @@ async function main() {
 }
 
 function report(figures, js) {
-  const row = (name, values, aim) => {
-    const m = median(values)
-    return `| ${name} | ${ms(m)} | ${ms(Math.min(...values))} – ${ms(Math.max(...values))} | `
-      + `${aim ? `≤ ${ms(aim)} ${m <= aim ? '(met)' : '(missed)'}` : ''} |`
-  }
   const jsFigure = js.compressed ? js.wire : js.gzip9
   const lines = [
     '# Customer app (H5): speed on an emulated mid-range phone',
@@ -271,11 +206,7 @@ function report(figures, js) {
     '',
     'Machine: ' + machine().join('; '),
     '',
-    `Conditions: chromium headless, ${PHONE.viewport.width}×${PHONE.viewport.height} at ${PHONE.deviceScaleFactor}x, `
-      + `touch; CPU slowed down ${CPU_SLOWDOWN}× (\`Emulation.setCPUThrottlingRate\`); "Fast 4G" `
-      + `(\`Network.emulateNetworkConditions\`: ${FAST_4G.latency} ms latency, `
-      + `${(FAST_4G.downloadThroughput * 8 / 1e6).toFixed(2)} Mbit/s down, `
-      + `${(FAST_4G.uploadThroughput * 8 / 1e6).toFixed(2)} Mbit/s up); empty cache, customer logged in; `
+    `Conditions: ${conditions()}; empty cache, customer logged in; `
       + 'the API and the app served by trytond (test server, SQLite, 12 orders).',
     '',
     '| figure | median | range | aim |',

@@ -1,17 +1,4 @@
-import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
-import vue from '@vitejs/plugin-vue'
+// The workspace's one vitest configuration (@instrument/shared/testing/vitest.mjs)
+import { appVitestConfig } from '@instrument/shared/testing/vitest.mjs'
 
-export default defineConfig({
-  plugins: [vue()],
-  resolve: {
-    alias: { '@': fileURLToPath(new URL('.', import.meta.url)) },
-  },
-  test: {
-    environment: 'happy-dom',
-    setupFiles: ['tests/unit/setup.ts'],
-    include: ['tests/unit/**/*.test.ts'],
-    // wot-design-uni ships TypeScript and .vue sources: compile them like ours
-    server: { deps: { inline: ['wot-design-uni'] } },
-  },
-})
+export default appVitestConfig(import.meta.url)

@@ -1,13 +1,3 @@
-import { defineConfig } from 'vitest/config'
-import vue from '@vitejs/plugin-vue'
+import { vitestConfig } from './testing/vitest.mjs'
 
-export default defineConfig({
-  plugins: [vue()],
-  test: {
-    environment: 'happy-dom',
-    setupFiles: ['tests/setup.ts'],
-    include: ['tests/**/*.test.ts'],
-    // wot-design-uni ships .vue sources: compile them like ours
-    server: { deps: { inline: ['wot-design-uni'] } },
-  },
-})
+export default vitestConfig({ setupFiles: ['tests/setup.ts'], include: ['tests/**/*.test.ts'] })

@@ -1,4 +1,5 @@
-"""The customer app's WeChat mini-program build: it builds, and its packages
+"""The customer app's WeChat mini-program build (the engineer app's:
+test_engineer_builds.py): it builds, and its packages
 fit WeChat's limits (main package and each sub-package at most 2 MB, all
 packages together at most 20 MB), measured on the build output."""
 import json
@@ -36,14 +37,22 @@ def package_sizes(folder):
     return sizes
 
 
+def build(app, target, output):
+    """Build the workspace app (customer, engineer) for target (h5,
+    mp-weixin, app) into output; return the finished process"""
+    return subprocess.run(['npm', 'run', f'build:{target}', '-w', app, '--',
+            '--outDir', str(output)],
+        cwd=CLIENTS, capture_output=True, text=True, timeout=600)
+
+
 class MpWeixinBuildTestCase(unittest.TestCase):
+    "The mp-weixin build of app (test_engineer_builds.py: the engineer's)"
+    app = 'customer'
 
     @classmethod
     def setUpClass(cls):
-        cls.output = Path(tempfile.mkdtemp(prefix='customer-mp-weixin-'))
-        cls.build = subprocess.run(['npm', 'run', 'build:mp-weixin',
-                '-w', 'customer', '--', '--outDir', str(cls.output)],
-            cwd=CLIENTS, capture_output=True, text=True, timeout=600)
+        cls.output = Path(tempfile.mkdtemp(prefix=f'{cls.app}-mp-weixin-'))
+        cls.build = build(cls.app, 'mp-weixin', cls.output)
 
     @classmethod
     def tearDownClass(cls):
@@ -70,7 +79,7 @@ class MpWeixinBuildTestCase(unittest.TestCase):
         "Main package and sub-packages ≤ 2 MB, everything ≤ 20 MB"
         sizes = package_sizes(self.output)
         total = sum(sizes.values())
-        print('\nmp-weixin packages: ' + ', '.join(
+        print(f'\n{self.app} mp-weixin packages: ' + ', '.join(
                 f'{name} {size / 1024:.0f} KB'
                 for name, size in sizes.items())
             + f'; total {total / 1024:.0f} KB (limits: main and each '

@@ -3,23 +3,16 @@
 // forms. The last answers are kept in storage, so the home page shows at
 // once and is refreshed behind.
 import { defineStore } from 'pinia'
-import { storage, type Schemas } from '@instrument/shared'
+import { keptCatalog, type Schemas } from '@instrument/shared'
 import { api } from '@/services/api'
 
 export type OrderType = Schemas['OrderTypeList']['items'][number]
 export type ClientConfig = Schemas['ClientConfig']
 
-const CONFIG_KEY = 'catalog.config'
-const TYPES_KEY = 'catalog.order-types'
-
-let loading: Promise<void> | null = null
+const kept = keptCatalog(api, 'catalog')
 
 export const useCatalogStore = defineStore('catalog', {
-  state: () => ({
-    config: storage.get<ClientConfig>(CONFIG_KEY),
-    orderTypes: storage.get<Schemas['OrderTypeList']>(TYPES_KEY),
-    error: '' as string,
-  }),
+  state: () => ({ ...kept.kept(), error: '' as string }),
   getters: {
     types: (state): OrderType[] => state.orderTypes?.items ?? [],
     ready: (state) => !!state.config && !!state.orderTypes,
@@ -30,25 +23,16 @@ export const useCatalogStore = defineStore('catalog', {
     },
     /** Read both again (one load at a time); an error is kept in `error`
      * when nothing is known yet */
-    refresh(): Promise<void> {
-      if (!loading) {
-        loading = (async () => {
-          try {
-            const [config, orderTypes] = await Promise.all([api.config(), api.orderTypes()])
-            this.config = config
-            this.orderTypes = orderTypes
-            this.error = ''
-            storage.set(CONFIG_KEY, config)
-            storage.set(TYPES_KEY, orderTypes)
-          } catch (error) {
-            this.error = error instanceof Error ? error.message : String(error)
-            if (!this.ready) throw error
-          } finally {
-            loading = null
-          }
-        })()
+    async refresh(): Promise<void> {
+      try {
+        const { config, orderTypes } = await kept.fetch()
+        this.config = config
+        this.orderTypes = orderTypes
+        this.error = ''
+      } catch (error) {
+        this.error = error instanceof Error ? error.message : String(error)
+        if (!this.ready) throw error
       }
-      return loading
     },
     /** Known already, or read now */
     async load(): Promise<void> {

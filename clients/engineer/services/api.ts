@@ -2,11 +2,9 @@
 // language, and what a 401 means here (the session store decides). The
 // server's origin: '' on H5 (served by the API's own server at /engineer/);
 // the mini-program and the app need a full origin (VITE_API_ORIGIN).
-import { createApi, createClient, type Api, type Client, type Schemas } from '@instrument/shared'
+import { createAppApi, type Api, type Client, type Schemas } from '@instrument/shared'
 import { i18n } from '@/locale'
 import { platform } from '@/utils/platform'
-
-const TOKEN_KEY = 'session.token'
 
 function defaultOrigin(): string {
   const configured = import.meta.env.VITE_API_ORIGIN as string | undefined
@@ -15,36 +13,13 @@ function defaultOrigin(): string {
   return platform() === 'h5' ? '' : 'http://127.0.0.1:8000'
 }
 
-let unauthorizedHandler: (() => void) | null = null
+const app = createAppApi({ baseUrl: defaultOrigin(), i18n, tokenKey: 'session.token' })
 
+export const client: Client = app.client
+export const api: Api = app.api
+export const tokenStore = app.tokenStore
 /** What to do when the server says the session is over (the session store) */
-export function onUnauthorized(handler: () => void): void {
-  unauthorizedHandler = handler
-}
-
-export const tokenStore = {
-  get(): string | null {
-    try {
-      return uni.getStorageSync(TOKEN_KEY) || null
-    } catch {
-      return null
-    }
-  },
-  set(token: string | null): void {
-    if (token) uni.setStorageSync(TOKEN_KEY, token)
-    else uni.removeStorageSync(TOKEN_KEY)
-  },
-}
-
-export const client: Client = createClient({
-  baseUrl: defaultOrigin(),
-  token: () => tokenStore.get(),
-  language: () => i18n.apiLanguage(),
-  networkMessage: () => i18n.t('error.network'),
-  onUnauthorized: () => unauthorizedHandler?.(),
-})
-
-export const api: Api = createApi(client)
+export const onUnauthorized = app.onUnauthorized
 
 /** The engineers' WeChat (the engineers' own mini-program), beside the
  * shared calls */

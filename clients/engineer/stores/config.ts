@@ -3,20 +3,14 @@
 // types' names (GET /order-types, for the type filter). The last answers are
 // kept in storage: known at once, offline too, refreshed behind.
 import { defineStore } from 'pinia'
-import { storage, type Schemas } from '@instrument/shared'
+import { keptCatalog } from '@instrument/shared'
 import { api } from '@/services/api'
 import { i18n } from '@/locale'
 
-const CONFIG_KEY = 'config.config'
-const TYPES_KEY = 'config.order-types'
-
-let loading: Promise<void> | null = null
+const kept = keptCatalog(api, 'config')
 
 export const useConfigStore = defineStore('config', {
-  state: () => ({
-    config: storage.get<Schemas['ClientConfig']>(CONFIG_KEY),
-    orderTypes: storage.get<Schemas['OrderTypeList']>(TYPES_KEY),
-  }),
+  state: () => kept.kept(),
   getters: {
     uploads: (state) => state.config?.uploads ?? null,
     /** [code, name in the phone's language] of each order type */
@@ -27,23 +21,14 @@ export const useConfigStore = defineStore('config', {
   },
   actions: {
     /** Read both again (one load at a time); what is kept stays on failure */
-    load(): Promise<void> {
-      if (!loading) {
-        loading = (async () => {
-          try {
-            const [config, orderTypes] = await Promise.all([api.config(), api.orderTypes()])
-            this.config = config
-            this.orderTypes = orderTypes
-            storage.set(CONFIG_KEY, config)
-            storage.set(TYPES_KEY, orderTypes)
-          } catch (error) {
-            if (!this.config) throw error
-          } finally {
-            loading = null
-          }
-        })()
+    async load(): Promise<void> {
+      try {
+        const { config, orderTypes } = await kept.fetch()
+        this.config = config
+        this.orderTypes = orderTypes
+      } catch (error) {
+        if (!this.config) throw error
       }
-      return loading
     },
   },
 })

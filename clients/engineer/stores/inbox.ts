@@ -161,6 +161,9 @@ export const useInboxStore = defineStore('inbox', {
       if (!this.lastId) await this.loadNotices(true)
       else void this.refresh()
       poll.start()
+      // Waiting on the server from now on (not only after its first answer,
+      // up to 25 s later); an error says otherwise
+      this.live = !this.pollFailing
     },
     stop() {
       poll?.stop()

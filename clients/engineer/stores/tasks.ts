@@ -122,9 +122,13 @@ export const useTasksStore = defineStore('tasks', {
       const now = Date.now()
       for (const item of items) {
         if (item.state !== 'in_progress' || now - (readAt.get(item.id) ?? 0) < FRESH_MS) continue
+        // Taken now: the other list's read behind (both lists show the
+        // tasks in progress) does not read it a second time meanwhile
+        readAt.set(item.id, now)
         try {
           await this.open(item.id)
         } catch {
+          readAt.delete(item.id)
           return
         }
       }

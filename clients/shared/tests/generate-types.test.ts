@@ -97,5 +97,5 @@ describe('generate-types', () => {
     expect(changed?.stderr).toContain('types.ts is not what the document gives: 1 line(s) only in types.ts, 1 only')
     expect(changed?.stderr).toContain('phone: number;')
     expect(await readFile(types, 'utf8')).toBe(before)
-  })
+  }, 60_000) // three runs of node: seconds each on a busy machine
 })

@@ -100,14 +100,21 @@ export function rowOf(form, field) {
 }
 
 /** Open the date and time picker of a row and take what it shows (the
- * earliest time allowed, or now) */
+ * earliest time allowed, or now); answers the text the row then shows */
 export async function pickDateTime(page, row) {
-  await row.locator('.wd-picker__field, .wd-datetime-picker__field, .wd-cell').first().tap()
-  const popup = page.locator('.wd-popup').filter({ has: page.locator('.wd-picker-view') }).locator('visible=true').first()
+  await row.locator('.wd-datetime-picker .wd-cell').first().tap()
+  const popup = page.locator('.wd-datetime-picker__popup').locator('visible=true').first()
   await popup.waitFor()
   await page.waitForTimeout(400) // the columns settle
-  await popup.locator('.wd-picker__action--confirm, .wd-datetime-picker__action--confirm').first().tap()
-  await popup.waitFor({ state: 'hidden' })
+  await popup.locator('.wd-datetime-picker__action:not(.wd-datetime-picker__action--cancel)').tap()
+  // The field shows the time taken (the popup slides out meanwhile)
+  const pattern = /\d{4}-\d{2}-\d{2} \d{2}:\d{2}/
+  for (let tries = 0; tries < 50; tries += 1) {
+    const shown = (await row.innerText()).trim()
+    if (pattern.test(shown)) return shown
+    await page.waitForTimeout(100)
+  }
+  assert.fail(`the time picked is not shown: ${await row.innerText()}`)
 }
 
 /** Add photos (or documents: the add-document tile) to a row */

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { deviceName, installSession, useSessionStore } from '@/stores/session'
 import { alertsLeft, ledger, noticesReceived, requestAlerts, templateIds } from '@/composables/subscribe'
-import { answerPrivacy, forgetPrivacy, listenForPrivacy, privacy } from '@/composables/privacy'
+import { agreePrivacy, declinePrivacy, installPrivacyHandler, privacyState, resetPrivacy } from '@instrument/shared'
 import { pickDocuments } from '@/composables/photos'
 import { api } from '@/services/api'
 import { serve, storedValue, uniMock, wxMock } from './setup'
@@ -140,17 +140,17 @@ describe('subscription messages of the engineers', () => {
 
 describe('privacy and files on WeChat', () => {
   it('shows the privacy pop-up when WeChat asks, and answers it', () => {
-    forgetPrivacy()
-    expect(listenForPrivacy()).toBe(true)
+    resetPrivacy()
+    expect(installPrivacyHandler()).toBe(true)
     const handler = wxMock.onNeedPrivacyAuthorization.mock.calls[0][0]
     const resolve = vi.fn()
     handler(resolve)
-    expect(privacy.asking).toBe(true)
-    answerPrivacy(true)
+    expect(privacyState.visible).toBe(true)
+    agreePrivacy()
     expect(resolve).toHaveBeenCalledWith({ event: 'agree', buttonId: 'agree-privacy' })
-    expect(privacy.asking).toBe(false)
+    expect(privacyState.visible).toBe(false)
     handler(resolve)
-    answerPrivacy(false)
+    declinePrivacy()
     expect(resolve).toHaveBeenLastCalledWith({ event: 'disagree' })
   })
 

@@ -1491,6 +1491,8 @@ export interface components {
                         message: string;
                     };
                 };
+                /** @description The id of the request, as in the header X-Request-Id of the answer: quote it to the service to find the request in its logs */
+                request_id?: string;
             };
         };
         /** @description An OpenAPI 3.1 document */

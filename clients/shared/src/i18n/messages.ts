@@ -3,6 +3,9 @@
 // merged over these by createI18n (an app may reword any of them).
 export const sharedMessages = {
   'zh-CN': {
+    'common.retry': '重试',
+    'upload.retry': '重试',
+    'upload.entry_error': '{name}：{error}',
     'error.network': '网络连接失败，请检查网络后重试',
     'error.server': '服务暂时不可用，请稍后重试',
     'error.unexpected': '请求失败（{status}），请稍后重试',
@@ -25,6 +28,9 @@ export const sharedMessages = {
     'rating.value': '{value}星',
   },
   en: {
+    'common.retry': 'Try again',
+    'upload.retry': 'Try again',
+    'upload.entry_error': '{name}: {error}',
     'error.network': 'No connection: check the network and try again',
     'error.server': 'The service is unavailable for a moment: please try again later',
     'error.unexpected': 'The request failed ({status}): please try again later',

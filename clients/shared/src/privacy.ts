@@ -1,12 +1,13 @@
-// WeChat's privacy agreement: the first private API (album, camera, files)
-// makes WeChat call the handler of wx.onNeedPrivacyAuthorization and wait.
-// The app then shows its pop-up (PrivacyPopup), whose agree button has
-// open-type="agreePrivacyAuthorization"; the answer goes back to WeChat,
+// WeChat's privacy agreement (__usePrivacyCheck__): the first private API
+// (location, camera, album, files) makes WeChat call the handler given to
+// wx.onNeedPrivacyAuthorization and wait. The app then shows PrivacyPopup
+// (components/PrivacyPopup.vue), whose agree button is WeChat's own
+// (open-type="agreePrivacyAuthorization"); the answer goes back to WeChat,
 // which goes on with the API call or refuses it.
 import { reactive } from 'vue'
-import { isWeChat } from '@instrument/shared'
+import { isWeChat } from './platform'
 
-type PrivacyAnswer = { event: 'agree'; buttonId: string } | { event: 'disagree' }
+export type PrivacyAnswer = { event: 'agree'; buttonId: string } | { event: 'disagree' }
 type Resolve = (answer: PrivacyAnswer) => void
 
 interface WxPrivacy {
@@ -15,6 +16,7 @@ interface WxPrivacy {
 
 declare const wx: WxPrivacy | undefined
 
+/** visible: WeChat waits for the answer (PrivacyPopup shows) */
 export const privacyState = reactive({ visible: false })
 
 let pending: Resolve | null = null
@@ -24,7 +26,8 @@ function wxApi(): WxPrivacy | undefined {
   return typeof wx !== 'undefined' ? wx : undefined
 }
 
-/** Listen for WeChat's request (once, at start; WeChat only) */
+/** Listen for WeChat's request (once, at launch; WeChat only): true when
+ * it now listens */
 export function installPrivacyHandler(): boolean {
   const api = wxApi()
   if (installed || !isWeChat() || !api?.onNeedPrivacyAuthorization) return false
@@ -37,8 +40,9 @@ export function installPrivacyHandler(): boolean {
   return true
 }
 
-/** The person agreed (the tap of the open-type="agreePrivacyAuthorization" button) */
-export function agreePrivacy(buttonId: string): void {
+/** The person agreed (the tap of the open-type="agreePrivacyAuthorization"
+ * button, whose id WeChat wants back) */
+export function agreePrivacy(buttonId = 'agree-privacy'): void {
   pending?.({ event: 'agree', buttonId })
   pending = null
   privacyState.visible = false
