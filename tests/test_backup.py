@@ -31,6 +31,8 @@ from pathlib import Path
 from trytond.modules.instrument_service_api.tests.server import (
     APIServer, image, pdf)
 
+from .test_demo_server import files_of
+
 ROOT = Path(__file__).resolve().parent.parent
 BACKUP = ROOT / 'scripts' / 'backup.py'
 RESTORE = ROOT / 'scripts' / 'restore.py'
@@ -56,18 +58,6 @@ def run(script, args, env):
     return subprocess.run([sys.executable, str(script), *map(str, args)],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
         stdin=subprocess.DEVNULL)
-
-
-def files_of(view):
-    "Every file (a dict with url and mimetype) of an order view of the API"
-    if isinstance(view, dict):
-        if 'url' in view and 'mimetype' in view:
-            yield view
-        for value in view.values():
-            yield from files_of(value)
-    elif isinstance(view, list):
-        for value in view:
-            yield from files_of(value)
 
 
 def checksums(folder):

@@ -20,11 +20,13 @@
 //     gzip -9 makes of the same files.
 // Prints the figures with the machine's description and writes them to
 // bench/apps/RESULTS.md (unless --no-write).
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { conditions, kb, machine, ms, row, scriptSizes, slowPhone } from './lib.mjs'
+import {
+  conditions, javascriptLines, machine, ms, publish, row, scriptSizes, slowPhone,
+} from './lib.mjs'
 import {
   PHONE, ROOT, SERVICES, checkIn, engineerStep, engineerToken, customerToken, env, launchBrowser,
   loginInBrowser, makeMedia, must, newOrderBody, openOrders, startServer, upload,
@@ -197,8 +199,6 @@ async function main() {
 }
 
 function report(figures, js) {
-  // What the phone receives: trytond gzips the text files it serves
-  const jsFigure = js.wire
   const lines = [
     '# Customer app (H5): speed on an emulated mid-range phone',
     '',
@@ -217,18 +217,9 @@ function report(figures, js) {
     row('… the first load\'s scripts all arrived', figures.scriptsLoaded),
     row('… its API answers (/config, /order-types) arrived', figures.apiAnswered),
     row('order detail shown, after the tap', figures.detail, AIMS.detail),
-    `| JavaScript on the first load, gzipped (${js.files} files) | ${kb(jsFigure)} | | ≤ ${kb(AIMS.js)} ${jsFigure <= AIMS.js ? '(met)' : '(missed)'} |`,
-    '',
-    `The figure is the scripts' bytes on the wire as trytond sent them (gzip for text files when the browser takes it; `
-      + `${js.compressed ? 'all' : 'not all'} compressed): ${kb(js.plain)} uncompressed, gzip -9 of the same files ${kb(js.gzip9)}.`,
-    '',
+    ...javascriptLines(js, AIMS.js),
   ]
-  const text = lines.join('\n')
-  console.log('\n' + text)
-  if (WRITE) {
-    writeFileSync(path.join(HERE, 'RESULTS.md'), text)
-    console.log(`written to ${path.relative(ROOT, path.join(HERE, 'RESULTS.md'))}`)
-  }
+  publish(lines, path.join(HERE, 'RESULTS.md'), WRITE)
 }
 
 await main()

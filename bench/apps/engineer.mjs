@@ -22,7 +22,7 @@
 // Prints the figures and writes them to bench/apps/RESULTS-engineer.md
 // (unless --no-write).
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -31,7 +31,9 @@ import {
   makeMedia, must, newOrderBody, startServer,
 } from '../../clients/engineer/tests/e2e/lib.mjs'
 import { PHONE } from '../../clients/customer/tests/e2e/lib.mjs'
-import { conditions, kb, machine, ms, row, scriptSizes, slowPhone } from './lib.mjs'
+import {
+  conditions, javascriptLines, machine, ms, publish, row, scriptSizes, slowPhone,
+} from './lib.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const AIMS = { list: 1500, form: 500, js: 200 * 1024, compression: 1000 }
@@ -189,9 +191,6 @@ async function main() {
 
 function report(runs, js) {
   const of = (name) => runs.map((r) => r[name])
-  // What was sent: trytond gzips the app's text files for a browser that
-  // takes gzip
-  const jsFigure = js.wire
   const lines = [
     '# Engineer app (H5): speed on an emulated mid-range phone',
     '',
@@ -211,18 +210,9 @@ function report(runs, js) {
     row('… its task list answers arrived', of('apiAnswered')),
     row('task form shown, after the tap', of('form'), AIMS.form),
     row('4 MB photo compressed (tile "compressing" shown until in the outbox)', of('compression'), AIMS.compression),
-    `| JavaScript on the first load, gzipped (${js.files} files) | ${kb(jsFigure)} | | ≤ ${kb(AIMS.js)} ${jsFigure <= AIMS.js ? '(met)' : '(missed)'} |`,
-    '',
-    `The figure is the scripts' bytes on the wire as trytond sent them (gzip for text files when the browser takes it; `
-      + `${js.compressed ? 'all' : 'not all'} compressed): ${kb(js.plain)} uncompressed, gzip -9 of the same files ${kb(js.gzip9)}.`,
-    '',
+    ...javascriptLines(js, AIMS.js),
   ]
-  const text = lines.join('\n')
-  console.log('\n' + text)
-  if (WRITE) {
-    writeFileSync(path.join(HERE, 'RESULTS-engineer.md'), text)
-    console.log(`written to ${path.relative(ROOT, path.join(HERE, 'RESULTS-engineer.md'))}`)
-  }
+  publish(lines, path.join(HERE, 'RESULTS-engineer.md'), WRITE)
 }
 
 await main()

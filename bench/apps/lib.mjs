@@ -3,7 +3,7 @@
 // 4G"), the first load's network bookkeeping, the JavaScript's size, the
 // machine's description and the figures' table rows.
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -106,4 +106,30 @@ export function conditions() {
     + `(\`Network.emulateNetworkConditions\`: ${FAST_4G.latency} ms latency, `
     + `${(FAST_4G.downloadThroughput * 8 / 1e6).toFixed(2)} Mbit/s down, `
     + `${(FAST_4G.uploadThroughput * 8 / 1e6).toFixed(2)} Mbit/s up)`
+}
+
+/**
+ * The table's row of the JavaScript of the first load and the note under
+ * the table: the bytes on the wire as trytond sent them (it gzips the text
+ * files for a browser that takes gzip)
+ */
+export function javascriptLines(js, aim) {
+  return [
+    `| JavaScript on the first load, gzipped (${js.files} files) | ${kb(js.wire)} | | `
+      + `≤ ${kb(aim)} ${js.wire <= aim ? '(met)' : '(missed)'} |`,
+    '',
+    `The figure is the scripts' bytes on the wire as trytond sent them (gzip for text files when the browser takes it; `
+      + `${js.compressed ? 'all' : 'not all'} compressed): ${kb(js.plain)} uncompressed, gzip -9 of the same files ${kb(js.gzip9)}.`,
+    '',
+  ]
+}
+
+/** Print the results, and write them into file unless write is false */
+export function publish(lines, file, write) {
+  const text = lines.join('\n')
+  console.log('\n' + text)
+  if (write) {
+    writeFileSync(file, text)
+    console.log(`written to ${path.relative(process.cwd(), file)}`)
+  }
 }
